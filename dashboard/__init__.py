@@ -1,0 +1,1 @@
+"""The composition root: Dash app and pages, REST API, websocket, CLI and wiring."""

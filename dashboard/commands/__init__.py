@@ -1,0 +1,1 @@
+"""Subcommands of the ``streettwin`` CLI, one module each."""

@@ -1,0 +1,1 @@
+"""The simulated world (ground truth), field devices, hazard models and the warning engine."""

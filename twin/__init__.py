@@ -1,0 +1,1 @@
+"""The twin: registry of places and things, live state and history, ingestion, events."""
