@@ -1,0 +1,232 @@
+"""Named colours, palettes and thresholds of every map layer: the one place a colour is chosen.
+
+Colours are ``(r, g, b)`` or ``(r, g, b, a)`` tuples of ints 0–255, as deck.gl wants them.
+Category colours follow the Okabe–Ito palette (distinguishable with the common forms of
+colour blindness); the warning colours are the four levels of the Chinese early-warning
+system (GB/T 27962: 蓝 blue < 黄 yellow < 橙 orange < 红 red) and are always shown together
+with their text, never by colour alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RGB = tuple[int, ...]
+
+#: Okabe & Ito (2008) colour-universal-design palette
+OKABE_ITO: dict[str, RGB] = {
+    "black": (0, 0, 0),
+    "orange": (230, 159, 0),
+    "sky_blue": (86, 180, 233),
+    "bluish_green": (0, 158, 115),
+    "yellow": (240, 228, 66),
+    "blue": (0, 114, 178),
+    "vermillion": (213, 94, 0),
+    "reddish_purple": (204, 121, 167),
+}
+
+#: warning levels, least to most severe
+WARNING_LEVELS: tuple[str, ...] = ("blue", "yellow", "orange", "red")
+WARNING_COLOURS: dict[str, RGB] = {
+    "blue": (30, 110, 220),
+    "yellow": (250, 210, 0),
+    "orange": (245, 130, 0),
+    "red": (215, 25, 32),
+}
+WARNING_NAMES: dict[str, tuple[str, str]] = {
+    "blue": ("蓝色预警", "Blue warning"),
+    "yellow": ("黄色预警", "Yellow warning"),
+    "orange": ("橙色预警", "Orange warning"),
+    "red": ("红色预警", "Red warning"),
+}
+
+#: building use → display group; the legend shows groups, not all twelve uses
+USE_GROUPS: dict[str, str] = {
+    "residential": "residential",
+    "mixed": "commercial",
+    "commercial": "commercial",
+    "market": "commercial",
+    "office": "office",
+    "industrial": "industrial",
+    "warehouse": "industrial",
+    "school": "school",
+    "hospital": "care",
+    "elderly_home": "care",
+    "public": "public",
+    "garage": "public",
+}
+#: display group → (colour, 中文, English); order is the legend order
+USE_GROUP_STYLE: dict[str, tuple[RGB, str, str]] = {
+    "residential": ((222, 214, 196), "住宅", "Residential"),
+    "commercial": (OKABE_ITO["orange"], "商业", "Commercial"),
+    "office": (OKABE_ITO["sky_blue"], "办公", "Office"),
+    "industrial": ((150, 150, 150), "工业仓储", "Industrial"),
+    "school": (OKABE_ITO["yellow"], "学校", "School"),
+    "care": (OKABE_ITO["reddish_purple"], "医疗养老", "Hospital / care"),
+    "public": (OKABE_ITO["bluish_green"], "公共设施", "Public"),
+}
+#: colour of a building whose use is not in USE_GROUPS
+UNKNOWN_USE_COLOUR: RGB = (190, 190, 190)
+#: colour of a building without a warning when buildings are coloured by warning level
+NO_WARNING_COLOUR: RGB = (200, 200, 200)
+
+#: flood depth classes on roads and blocks, m (upper bounds); colours from light to dark blue
+FLOOD_DEPTH_BREAKS_M: tuple[float, ...] = (0.05, 0.15, 0.30, 0.50)
+FLOOD_DEPTH_COLOURS: tuple[RGB, ...] = (
+    (198, 219, 239),
+    (107, 174, 214),
+    (33, 113, 181),
+    (8, 69, 148),
+    (8, 48, 107),
+)
+
+#: height of one building level when a footprint has no height, m
+DEFAULT_LEVEL_HEIGHT_M = 3.0
+
+
+@dataclass(frozen=True)
+class MapStyle:
+    """Colours of the base map and its overlays in one visual style.
+
+    Parameters
+    ----------
+    name : str
+        Key in :data:`STYLES`.
+    background : tuple
+        Page colour under the map (CSS), RGB.
+    landuse : dict
+        Land-use kind → fill colour (RGBA); ``"water"`` is rivers and ponds.
+    landuse_default : tuple
+        Fill for kinds not listed.
+    roads : dict
+        Road kind → line colour (RGBA).
+    grid_line : tuple
+        Outline of grid boundaries (RGBA).
+    building_alpha : int
+        Opacity 0–255 of building fills.
+    text : tuple
+        Colour of labels on this background (RGB).
+    """
+
+    name: str
+    background: RGB
+    landuse: dict[str, RGB] = field(default_factory=dict)
+    landuse_default: RGB = (230, 230, 225, 255)
+    roads: dict[str, RGB] = field(default_factory=dict)
+    road_default: RGB = (255, 255, 255, 255)
+    grid_line: RGB = (60, 60, 60, 200)
+    building_alpha: int = 255
+    text: RGB = (20, 20, 20)
+
+
+PLAIN = MapStyle(
+    name="plain",
+    background=(242, 239, 233),
+    landuse={
+        "water": (150, 195, 235, 255),
+        "park": (200, 228, 190, 255),
+        "green": (200, 228, 190, 255),
+        "residential": (234, 228, 220, 255),
+        "commercial": (242, 226, 214, 255),
+        "industrial": (225, 222, 230, 255),
+        "public": (226, 232, 240, 255),
+    },
+    landuse_default=(236, 233, 226, 255),
+    roads={
+        "arterial": (250, 220, 150, 255),
+        "secondary": (255, 255, 255, 255),
+        "lane": (255, 255, 255, 230),
+    },
+    grid_line=(90, 70, 140, 220),
+    building_alpha=255,
+    text=(20, 20, 20),
+)
+
+DARK = MapStyle(
+    name="dark",
+    background=(14, 18, 26),
+    landuse={
+        "water": (25, 60, 105, 255),
+        "park": (22, 45, 34, 255),
+        "green": (22, 45, 34, 255),
+        "residential": (30, 34, 42, 255),
+        "commercial": (36, 34, 40, 255),
+        "industrial": (32, 32, 38, 255),
+        "public": (30, 36, 46, 255),
+    },
+    landuse_default=(26, 30, 38, 255),
+    roads={
+        "arterial": (120, 110, 90, 255),
+        "secondary": (80, 86, 98, 255),
+        "lane": (60, 66, 78, 255),
+    },
+    grid_line=(150, 170, 255, 200),
+    building_alpha=255,
+    text=(235, 235, 235),
+)
+
+STYLES: dict[str, MapStyle] = {s.name: s for s in (PLAIN, DARK)}
+
+
+def use_colour(use: str, *, alpha: int = 255) -> RGB:
+    """Fill colour of a building by its use.
+
+    >>> use_colour("school")
+    (240, 228, 66, 255)
+    >>> use_colour("unknown", alpha=100)
+    (190, 190, 190, 100)
+    """
+    group = USE_GROUPS.get(use)
+    rgb = USE_GROUP_STYLE[group][0] if group else UNKNOWN_USE_COLOUR
+    return (*rgb[:3], alpha)
+
+
+def warning_colour(level: str | None, *, alpha: int = 255) -> RGB:
+    """Fill colour of a warning level; ``None`` or ``""`` means no warning.
+
+    >>> warning_colour("red")
+    (215, 25, 32, 255)
+    >>> warning_colour(None)
+    (200, 200, 200, 255)
+    """
+    rgb = WARNING_COLOURS.get(level or "", NO_WARNING_COLOUR)
+    return (*rgb[:3], alpha)
+
+
+def class_colour(value: float, breaks: tuple[float, ...], colours: tuple[RGB, ...]) -> RGB:
+    """Colour of ``value`` in a classed scale: class ``i`` holds ``breaks[i-1] <= v < breaks[i]``.
+
+    ``colours`` has one more entry than ``breaks``.
+
+    >>> class_colour(0.2, FLOOD_DEPTH_BREAKS_M, FLOOD_DEPTH_COLOURS)
+    (33, 113, 181)
+    """
+    if len(colours) != len(breaks) + 1:
+        raise ValueError("colours needs exactly one more entry than breaks")
+    for i, upper in enumerate(breaks):
+        if value < upper:
+            return colours[i]
+    return colours[-1]
+
+
+def css(rgb: RGB) -> str:
+    """CSS colour of an RGB(A) tuple.
+
+    >>> css((255, 0, 0, 128))
+    'rgba(255,0,0,0.502)'
+    """
+    if len(rgb) == 4:
+        return f"rgba({rgb[0]},{rgb[1]},{rgb[2]},{rgb[3] / 255:.3f})"
+    return f"rgb({rgb[0]},{rgb[1]},{rgb[2]})"
+
+
+def use_legend(lang: str = "zh") -> list[tuple[str, RGB]]:
+    """Legend rows ``(label, colour)`` of buildings coloured by use, in ``"zh"`` or ``"en"``."""
+    col = 1 if lang == "zh" else 2
+    return [(entry[col], entry[0]) for entry in USE_GROUP_STYLE.values()]
+
+
+def warning_legend(lang: str = "zh") -> list[tuple[str, RGB]]:
+    """Legend rows ``(label, colour)`` of the four warning levels, least severe first."""
+    col = 0 if lang == "zh" else 1
+    return [(WARNING_NAMES[level][col], WARNING_COLOURS[level]) for level in WARNING_LEVELS]

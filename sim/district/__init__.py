@@ -1,0 +1,1 @@
+"""District builders: the seeded demo district near Dongguan and the import of real OSM data."""
