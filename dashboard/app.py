@@ -15,6 +15,7 @@ import dash
 from dashboard.api import api
 from dashboard.context import CONFIG_KEY, TwinContext
 from dashboard.deckgl import DECKGL_ROUTE, register_deckgl_route
+from dashboard.live import register_live_routes
 from twin.registry import Registry
 
 HERE = Path(__file__).resolve().parent
@@ -57,7 +58,9 @@ class StreetTwinDash(dash.Dash):
         return config
 
 
-def create_app(registry: Registry, *, settings: dict[str, Any] | None = None) -> dash.Dash:
+def create_app(
+    registry: Registry, *, settings: dict[str, Any] | None = None, runtime: Any = None
+) -> dash.Dash:
     """Build the StreetTwin web app for a district.
 
     Parameters
@@ -66,6 +69,8 @@ def create_app(registry: Registry, *, settings: dict[str, Any] | None = None) ->
         The district to show and serve.
     settings : dict, optional
         Flask config overrides, e.g. ``{"TESTING": True}``, ``{"DATABASE_URL": url}``.
+    runtime : dashboard.runtime.TwinRuntime, optional
+        The live twin (state, ingest, hub); enables ``/ws/live`` and the live API routes.
 
     Returns
     -------
@@ -88,8 +93,10 @@ def create_app(registry: Registry, *, settings: dict[str, Any] | None = None) ->
     )
     server = app.server
     server.config.update(settings)
-    server.config[CONFIG_KEY] = TwinContext(registry=registry, settings=settings)
+    server.config[CONFIG_KEY] = TwinContext(registry=registry, settings=settings, runtime=runtime)
     server.register_blueprint(api)
+    if runtime is not None:
+        register_live_routes(server, runtime)
     register_deckgl_route(server)
     # Page modules register their callbacks in Dash's process-wide list, which the next app
     # to serve a request would take. Claim them for this app now, so that building several

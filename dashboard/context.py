@@ -33,6 +33,7 @@ class TwinContext:
 
     registry: Registry
     settings: dict[str, Any] = field(default_factory=dict)
+    runtime: Any = None  # dashboard.runtime.TwinRuntime when live data is wired
     _decks: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

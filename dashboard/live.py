@@ -216,3 +216,14 @@ class LiveHub:
             log.info("websocket client %d left: %s", client.client_id, type(exc).__name__)
         finally:
             self.disconnect(client)
+
+
+def register_live_routes(server: Any, runtime: Any) -> None:
+    """Mount ``/ws/live`` (flask-sock) on a Flask server for a runtime's hub."""
+    from flask_sock import Sock
+
+    sock = Sock(server)
+
+    @sock.route("/ws/live")
+    def live(ws: Any) -> None:  # pragma: no cover - exercised by websocket tests
+        runtime.hub.serve(ws)

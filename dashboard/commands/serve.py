@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -21,6 +23,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--device-port", type=int, default=None, help="Modbus TCP port of the field devices"
     )
+    p.add_argument("--map", type=Path, default=None, help="register-map folder to poll")
+    p.add_argument(
+        "--data-dir", type=Path, default=None, help="durable state folder (default DIR/run)"
+    )
     p.set_defaults(func=run)
 
 
@@ -33,15 +39,48 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def ingest_token(data_dir: Path) -> str:
+    """The push-ingestion bearer token: ``STREETTWIN_INGEST_TOKEN`` or a generated file."""
+    token = os.environ.get("STREETTWIN_INGEST_TOKEN", "")
+    if token:
+        return token
+    path = data_dir / "ingest.token"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def register_map_for(args: argparse.Namespace, registry):
+    """The register map to poll: ``--map``, else generated for ``--device-port``, else None."""
+    if args.map is not None:
+        from twin.registermap import load_register_map
+
+        return load_register_map(args.map)
+    if args.device_port is not None:
+        from sim.registermap_gen import generate_register_map
+
+        return generate_register_map(registry.sensors, port=args.device_port)
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
-    """Load the registry, build the app and serve it until interrupted (threaded Werkzeug)."""
+    """Load the registry, wire the runtime, build the app and serve until interrupted."""
     from dashboard.app import create_app
+    from dashboard.runtime import build_runtime
     from twin.registry_io import load_registry
 
     started = time.perf_counter()
     sys.stderr.write(f"loading district {args.district} ...\n")
     registry = load_registry(args.district)
-    app = create_app(registry, settings=settings_from_args(args))
+    data_dir = args.data_dir or Path(args.district) / "run"
+    runtime = build_runtime(registry, data_dir, ingest_token=ingest_token(data_dir))
+    regmap = register_map_for(args, registry)
+    if regmap is not None:
+        runtime.attach_modbus(regmap)
+    runtime.start()
+    app = create_app(registry, settings=settings_from_args(args), runtime=runtime)
     log.info(
         "district %s: %d buildings loaded in %.1f s",
         registry.meta.get("name_en", ""),
@@ -50,5 +89,8 @@ def run(args: argparse.Namespace) -> int:
     )
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
     print(f"StreetTwin is running at http://{host}:{args.port}/  (Ctrl+C to stop)", flush=True)
-    app.run(host=args.host, port=args.port, debug=False, threaded=True)
+    try:
+        app.run(host=args.host, port=args.port, debug=False, threaded=True)
+    finally:
+        runtime.stop()
     return 0

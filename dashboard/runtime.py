@@ -1,0 +1,208 @@
+"""The running twin: registry, live state, history, durable log, adapters and the live hub, wired.
+
+One :class:`TwinRuntime` per ``serve`` process. It owns the background work — the Modbus
+poller's asyncio loop, the stale-sensor sweep and the websocket change feed — and hands the
+web layer what it needs through plain attributes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dashboard.live import LiveHub
+from twin.history import History
+from twin.ingest.pipeline import IngestPipeline
+from twin.readinglog import ReadingLog
+from twin.readings import Catalogue
+from twin.registry import Registry
+from twin.state import LiveState
+
+log = logging.getLogger(__name__)
+
+#: readings kept per sensor in memory (at a 1 s poll about 30 min; older ones stay in the log)
+HISTORY_SLOTS = 1800
+#: how often sensors are checked for staleness, s
+STALE_SWEEP_S = 1.0
+#: default age after which a sensor with no poll interval (push-only) is stale, s
+PUSH_STALE_AFTER_S = 900.0
+#: recent events kept for the REST API and late websocket clients
+RECENT_EVENTS = 500
+
+
+@dataclass(eq=False)
+class TwinRuntime:
+    """Everything a serving twin holds, with start/stop for its background threads."""
+
+    registry: Registry
+    data_dir: Path
+    catalogue: Catalogue
+    state: LiveState
+    history: History
+    log: ReadingLog
+    pipeline: IngestPipeline
+    hub: LiveHub
+    ingest_token: str = ""
+    poller: Any = None
+    stale_after_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    events: deque = field(default_factory=lambda: deque(maxlen=RECENT_EVENTS))
+    started_at: float = field(default_factory=time.time)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    # --- events -------------------------------------------------------------------------
+    def publish_event(self, event: dict[str, Any]) -> None:
+        """Record an event and push it to every websocket client."""
+        event = dict(event)
+        event.setdefault("at", time.time())
+        self.events.append(event)
+        self.hub.publish_event(event)
+
+    # --- adapters -----------------------------------------------------------------------
+    def modbus_sink(self, sensor_ids: np.ndarray, values: np.ndarray, observed, source: str):
+        """The Modbus poller's sink: map ids to rows and ingest through the pipeline."""
+        rows = self.state.index_of(np.asarray(sensor_ids, dtype=object))
+        result = self.pipeline.submit_arrays(rows, values, observed, source=source)
+        if result.rejected:
+            log.debug("%s: %d readings rejected", source, len(result.rejected))
+
+    def attach_modbus(self, regmap: Any) -> None:
+        """Poll the devices of a register map (``twin.registermap.RegisterMap``)."""
+        from twin.ingest.modbus import ModbusPoller
+
+        self.poller = ModbusPoller(regmap, sink=self.modbus_sink, on_event=self.publish_event)
+        rows = self.state.index_of(self.poller.sensor_ids)
+        known = rows >= 0
+        self.stale_after_s[rows[known]] = 3.0 * self.poller.poll_interval_s[known]
+
+    # --- background work ----------------------------------------------------------------
+    def start(self) -> None:
+        """Start the live hub, the stale sweep and (if attached) the Modbus poller."""
+        self.hub.start()
+        self._spawn("stale-sweep", self._stale_loop)
+        if self.poller is not None:
+            self._spawn("modbus-poller", self._poller_loop)
+
+    def stop(self) -> None:
+        """Stop background threads and close the log."""
+        self._stop.set()
+        self.hub.stop()
+        if self._loop is not None and self.poller is not None:
+            fut = asyncio.run_coroutine_threadsafe(self.poller.stop(), self._loop)
+            try:
+                fut.result(timeout=5)
+            except Exception:  # stopping is best effort; the process is ending anyway
+                log.debug("poller stop failed", exc_info=True)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        for t in self._threads:
+            t.join(timeout=5)
+        self.log.close()
+
+    def _spawn(self, name: str, target) -> None:
+        t = threading.Thread(target=target, name=name, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _stale_loop(self) -> None:
+        while not self._stop.wait(STALE_SWEEP_S):
+            try:
+                self.sweep_stale(time.time())
+            except Exception:
+                log.exception("stale sweep failed")
+
+    def sweep_stale(self, now: float) -> np.ndarray:
+        """Mark sensors stale that missed three poll intervals; returns the rows changed."""
+        return self.state.mark_stale(now, self.stale_after_s)
+
+    def _poller_loop(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(self.poller.start())
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    # --- figures ------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """Counts for health, metrics and the wall screen."""
+        q = np.bincount(self.state.quality, minlength=4)
+        out = {
+            "sensors": len(self.state),
+            "good": int(q[0]),
+            "stale": int(q[1]),
+            "rejected": int(q[2]),
+            "websocket_clients": self.hub.client_count,
+            "devices_offline": len(self.poller.offline_devices()) if self.poller else 0,
+            "devices": len(self.poller.pollers) if self.poller else 0,
+        }
+        return out
+
+
+def build_runtime(
+    registry: Registry, data_dir: str | Path, *, ingest_token: str = "", restore: bool = True
+) -> TwinRuntime:
+    """Create the state store, history, durable log and pipeline for a district.
+
+    Parameters
+    ----------
+    registry : Registry
+        The district.
+    data_dir : path
+        Folder for the durable reading log (``readings.sqlite``); created if missing.
+    ingest_token : str
+        Bearer token for push ingestion (``POST /api/readings``).
+    restore : bool
+        Replay the reading log into state and history (after a restart).
+    """
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    sensors = registry.sensors
+    ids = sensors["sensor_id"].astype(str).tolist()
+    catalogue = Catalogue(sensors)
+    state = LiveState(ids)
+    history = History(len(ids), HISTORY_SLOTS, sensor_ids=ids)
+    reading_log = ReadingLog(data_dir / "readings.sqlite")
+    pipeline = IngestPipeline(catalogue, state, history, reading_log)
+    if restore:
+        n = pipeline.restore()
+        if n:
+            log.info("restored %d readings from the log", n)
+
+    def read_changes(version: int):
+        new_version = (
+            state.version
+        )  # read first: a change racing this call is sent twice, never lost
+        rows = state.changed_since(version)
+        snap = state.snapshot(rows)
+        return (
+            new_version,
+            rows,
+            snap["value"].to_numpy(),
+            snap["quality"].to_numpy(),
+            snap["observed_at"].to_numpy(),
+        )
+
+    hub = LiveHub(ids, read_changes)
+    return TwinRuntime(
+        registry=registry,
+        data_dir=data_dir,
+        catalogue=catalogue,
+        state=state,
+        history=history,
+        log=reading_log,
+        pipeline=pipeline,
+        hub=hub,
+        ingest_token=ingest_token,
+        stale_after_s=np.full(len(ids), PUSH_STALE_AFTER_S),
+    )
