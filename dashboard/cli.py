@@ -19,6 +19,7 @@ BENCHES: dict[str, str] = {
     "scale": "sim.district.scale:bench_scale",
     "flood": "sim.flood.bench:bench_flood",
     "fire": "sim.fire.bench:bench_fire",
+    "dispatch": "twin.events.bench:bench_dispatch",
 }
 
 #: validate NAME → "module:function"; returns {"passed": bool, "cases": [...]}.
@@ -31,6 +32,8 @@ VALIDATIONS: dict[str, str] = {
 COMMAND_MODULES: tuple[str, ...] = (
     "dashboard.commands.district",
     "dashboard.commands.serve",
+    "dashboard.commands.devices",
+    "dashboard.commands.demo",
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
 import time
 from collections import deque
@@ -58,6 +59,7 @@ class TwinRuntime:
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _loop: asyncio.AbstractEventLoop | None = None
+    _queue: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
 
     # --- events -------------------------------------------------------------------------
     def publish_event(self, event: dict[str, Any]) -> None:
@@ -69,11 +71,48 @@ class TwinRuntime:
 
     # --- adapters -----------------------------------------------------------------------
     def modbus_sink(self, sensor_ids: np.ndarray, values: np.ndarray, observed, source: str):
-        """The Modbus poller's sink: map ids to rows and ingest through the pipeline."""
+        """The Modbus poller's sink: queue the readings for the ingest writer thread.
+
+        The poller's event loop must never wait on a durable write, so polls only enqueue;
+        one writer thread drains the queue and commits everything waiting in one batch.
+        """
         rows = self.state.index_of(np.asarray(sensor_ids, dtype=object))
-        result = self.pipeline.submit_arrays(rows, values, observed, source=source)
-        if result.rejected:
-            log.debug("%s: %d readings rejected", source, len(result.rejected))
+        n = len(rows)
+        observed = np.broadcast_to(np.asarray(observed, dtype=np.float64), (n,))
+        self._queue.put((rows, np.asarray(values, dtype=np.float64), observed, source))
+
+    def drain_queue(self, timeout: float = 0.2) -> int:
+        """Commit every queued poll result, grouped by source; returns readings accepted."""
+        try:
+            first = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return 0
+        items = [first]
+        while True:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        accepted = 0
+        for source in {item[3] for item in items}:
+            mine = [item for item in items if item[3] == source]
+            result = self.pipeline.submit_arrays(
+                np.concatenate([m[0] for m in mine]),
+                np.concatenate([m[1] for m in mine]),
+                np.concatenate([m[2] for m in mine]),
+                source=source,
+            )
+            accepted += result.accepted
+            if result.rejected:
+                log.debug("%s: %d readings rejected", source, len(result.rejected))
+        return accepted
+
+    def _ingest_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.drain_queue()
+            except Exception:  # one bad batch must not stop ingestion
+                log.exception("ingest writer failed")
 
     def attach_modbus(self, regmap: Any) -> None:
         """Poll the devices of a register map (``twin.registermap.RegisterMap``)."""
@@ -89,6 +128,7 @@ class TwinRuntime:
         """Start the live hub, the stale sweep and (if attached) the Modbus poller."""
         self.hub.start()
         self._spawn("stale-sweep", self._stale_loop)
+        self._spawn("ingest-writer", self._ingest_loop)
         if self.poller is not None:
             self._spawn("modbus-poller", self._poller_loop)
 
