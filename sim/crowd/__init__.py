@@ -1,0 +1,1 @@
+"""Crowding: density and level of service per place, short-range forecast and early flags."""
