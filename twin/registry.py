@@ -240,7 +240,7 @@ class Registry:
         -------
         building_row, grid_row : numpy.ndarray of int64
             Row positions in :attr:`buildings` and :attr:`grids`; ``-1`` where no polygon
-            contains the point (points on an edge count as outside).
+            contains the point (a point exactly on an edge may go either way).
         """
         lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
         lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))

@@ -91,7 +91,22 @@ class PolygonIndex:
         self.cell_size_m = cell
         self._nx = int(width / cell) + 1
         self._ny = int(height / cell) + 1
-        self._cell_start, self._cell_items = _build_buckets(bb, 1.0 / cell, self._nx, self._ny)
+        self._cell_start, items = _build_buckets(bb, 1.0 / cell, self._nx, self._ny)
+        # one packed row per bucket entry — bbox, then the polygon's coordinate range — so a
+        # query reads a bucket's candidates from consecutive memory; random access to the
+        # per-polygon arrays (cache misses) is what bounds the lookup rate
+        coord_lo = self._ring_off[self._ring_lo].astype(np.float64)
+        coord_hi = self._ring_off[self._ring_hi].astype(np.float64)
+        multi = (self._ring_hi - self._ring_lo) > 1
+        # several rings: store -(first ring + 1) and the ring end instead
+        coord_lo[multi] = -(self._ring_lo[multi] + 1.0)
+        coord_hi[multi] = self._ring_hi[multi]
+        table = np.empty((len(items), 6))
+        table[:, :4] = bb[items]
+        table[:, 4] = coord_lo[items]
+        table[:, 5] = coord_hi[items]
+        self._items = items
+        self._table = table
 
     def query(self, lon, lat) -> np.ndarray:
         """Row of the polygon containing each point.
@@ -113,8 +128,8 @@ class PolygonIndex:
             return out
         _query(
             lon, lat, self.lon0, self.lat0, self.kx, self.ky, 1.0 / self.cell_size_m,
-            self._nx, self._ny, self._cell_start, self._cell_items, self._bbox,
-            self._ring_lo, self._ring_hi, self._ring_off, self._cx, self._cy, out,
+            self._nx, self._ny, self._cell_start, self._items, self._table,
+            self._ring_off, self._cx, self._cy, out,
         )  # fmt: skip
         return out
 
@@ -147,9 +162,22 @@ def _build_buckets(bb, inv_cell, nx, ny):
     return start, items
 
 
-@numba.njit(parallel=True, cache=True, fastmath=False)
-def _query(lon, lat, lon0, lat0, kx, ky, inv_cell, nx, ny, start, items, bb,
-           ring_lo, ring_hi, ring_off, cx, cy, out):  # fmt: skip
+@numba.njit(inline="always")
+def _crossings(x, y, lo, hi, cx, cy, inside):
+    """Flip ``inside`` for each edge of coords ``lo..hi-1`` crossed by a ray to +x."""
+    for e in range(lo, hi - 1):
+        ya = cy[e]
+        yb = cy[e + 1]
+        if (ya > y) != (yb > y):
+            xa = cx[e]
+            if x < xa + (y - ya) * (cx[e + 1] - xa) / (yb - ya):
+                inside = not inside
+    return inside
+
+
+@numba.njit(parallel=True, cache=True)
+def _query(lon, lat, lon0, lat0, kx, ky, inv_cell, nx, ny, start, items, table,
+           ring_off, cx, cy, out):  # fmt: skip
     for i in numba.prange(lon.shape[0]):
         x = (lon[i] - lon0) * kx
         y = (lat[i] - lat0) * ky
@@ -159,18 +187,16 @@ def _query(lon, lat, lon0, lat0, kx, ky, inv_cell, nx, ny, start, items, bb,
             continue
         c = int(fy) * nx + int(fx)
         for k in range(start[c], start[c + 1]):
-            j = items[k]
-            if x < bb[j, 0] or x > bb[j, 2] or y < bb[j, 1] or y > bb[j, 3]:
+            if x < table[k, 0] or x > table[k, 2] or y < table[k, 1] or y > table[k, 3]:
                 continue
+            lo = int(table[k, 4])
+            hi = int(table[k, 5])
             inside = False
-            for r in range(ring_lo[j], ring_hi[j]):
-                for e in range(ring_off[r], ring_off[r + 1] - 1):
-                    ya = cy[e]
-                    yb = cy[e + 1]
-                    if (ya > y) != (yb > y):
-                        xa = cx[e]
-                        if x < xa + (y - ya) * (cx[e + 1] - xa) / (yb - ya):
-                            inside = not inside
+            if lo >= 0:  # one ring: walk its coordinates directly
+                inside = _crossings(x, y, lo, hi, cx, cy, inside)
+            else:  # holes or several parts: even-odd over every ring
+                for r in range(-lo - 1, hi):
+                    inside = _crossings(x, y, ring_off[r], ring_off[r + 1], cx, cy, inside)
             if inside:
-                out[i] = j
+                out[i] = items[k]
                 break

@@ -18,3 +18,13 @@ def tiny():
 def tiny_dir(tmp_path_factory, tiny):
     """The tiny registry saved once to a folder."""
     return save_registry(tiny, tmp_path_factory.mktemp("tiny"))
+
+
+# event-store fixtures (real PostgreSQL server, stores on both backends)
+from tests.twin.events_fixtures import (  # noqa: E402, F401
+    clock,
+    events_url,
+    pg_events_template,
+    pg_server,
+    store,
+)
