@@ -19,7 +19,10 @@ BENCHES: dict[str, str] = {
     "scale": "sim.district.scale:bench_scale",
     "flood": "sim.flood.bench:bench_flood",
     "fire": "sim.fire.bench:bench_fire",
+    "crowd": "sim.crowd.bench:bench_crowd",
+    "faults": "sim.utility.bench:bench_faults",
     "dispatch": "twin.events.bench:bench_dispatch",
+    "ingest": "dashboard.bench_ingest:bench_ingest",
 }
 
 #: validate NAME → "module:function"; returns {"passed": bool, "cases": [...]}.
