@@ -1,0 +1,81 @@
+"""SLA timers: reminders and escalations at the right times with a frozen clock, and
+timers that survive a restart (a new engine on the same database)."""
+
+from __future__ import annotations
+
+from twin.events.db import make_engine
+from twin.events.lifecycle import Actor
+from twin.events.sla import DEFAULT_POLICY, due_actions
+from twin.events.tickets import TicketStore
+
+OP = Actor("ann", "operator")
+
+
+def fire(store, at):
+    return [(a.kind, a.stage, a.milestone, a.notify_role) for a in due_actions(store.sessions, at)]
+
+
+def test_red_water_ticket_reminds_then_escalates_twice(store, clock):
+    # red: dispatch within 300 s, reminder 120 s before, next level 600 s after the deadline
+    t0 = clock()
+    t = store.create(source="report", type="water", level="red", grid_code="g1", actor=OP)
+    assert fire(store, t0 + 179) == []
+    assert fire(store, t0 + 180) == [("remind", 0, "dispatched", "operator")]
+    assert fire(store, t0 + 299) == []
+    assert fire(store, t0 + 300) == [("escalate", 1, "dispatched", "manager")]
+    assert store.get(t.id).escalation == 1
+    assert fire(store, t0 + 899) == []
+    assert fire(store, t0 + 900) == [("escalate", 2, "dispatched", "leader")]
+    assert store.get(t.id).escalation == 2
+    assert fire(store, t0 + 10_000) == []  # each timer fires once
+
+
+def test_reaching_the_milestone_cancels_its_timers_and_starts_the_next(store, clock):
+    t0 = clock()
+    t = store.create(source="report", type="water", level="red", grid_code="g1", actor=OP)
+    clock.advance(100)
+    store.transition(t.id, "dispatch", actor=OP, crew_id="w1")
+    # accept deadline t0+600: crew reminded at t0+480, manager at t0+600, leader at t0+1200
+    assert fire(store, t0 + 479) == []
+    assert fire(store, t0 + 480) == [("remind", 0, "accepted", "crew")]
+    assert fire(store, t0 + 600) == [("escalate", 1, "accepted", "manager")]
+    clock.advance(1000)  # t0 + 1100: accepted late, after the supervisor was told
+    store.transition(t.id, "accept", actor=Actor("bob", "crew", "w1"))
+    assert store.get(t.id).escalation == 0
+    # arrive deadline t0+1800 is the next one; the accept leader escalation is cancelled
+    assert fire(store, t0 + 1200) == []
+    assert fire(store, t0 + 1680) == [("remind", 0, "on_site", "crew")]
+
+
+def test_late_state_change_schedules_no_useless_reminder(store, clock):
+    t0 = clock()
+    t = store.create(source="report", type="water", level="red", grid_code="g1", actor=OP)
+    clock.advance(700)  # dispatch (300) and accept (600) deadlines both passed
+    store.transition(t.id, "dispatch", actor=OP, crew_id="w1")
+    # the dispatch cancelled the dispatch timers; the accept deadline already passed, so no
+    # reminder — the supervisor is told at once and the leader 600 s after that deadline
+    assert fire(store, t0 + 700) == [("escalate", 1, "accepted", "manager")]
+    assert fire(store, t0 + 1199) == []
+    assert fire(store, t0 + 1200) == [("escalate", 2, "accepted", "leader")]
+
+
+def test_rules_are_data_with_type_overrides():
+    assert DEFAULT_POLICY.rule("water", "red").on_site_s == 1800
+    assert DEFAULT_POLICY.rule("gas", "red").on_site_s == 900
+    assert DEFAULT_POLICY.rule("gas", "blue").on_site_s == 8 * 3600
+
+
+def test_timers_survive_a_restart(events_url, clock):
+    t0 = clock()
+    engine = make_engine(events_url)
+    t = TicketStore(engine, clock=clock).create(
+        source="device", source_ref="dev-9", type="power", level="yellow", grid_code="g2"
+    )
+    engine.dispose()  # the process goes away; only the database remains
+    engine2 = make_engine(events_url)
+    store2 = TicketStore(engine2, clock=clock)
+    # yellow: dispatch within 1800 s, reminder 600 s before
+    assert fire(store2, t0 + 1199) == []
+    actions = due_actions(store2.sessions, t0 + 1200)
+    assert [(a.ticket_id, a.kind, a.due_at - t0) for a in actions] == [(t.id, "remind", 1200.0)]
+    engine2.dispose()
