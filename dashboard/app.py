@@ -13,9 +13,12 @@ from typing import Any
 import dash
 
 from dashboard.api import api
+from dashboard.api_readings import IngestContext, register_api_errors, register_readings_api
 from dashboard.context import CONFIG_KEY, TwinContext
 from dashboard.deckgl import DECKGL_ROUTE, register_deckgl_route
 from dashboard.live import register_live_routes
+from dashboard.metrics import register_metrics, runtime_metrics
+from dashboard.openapi import register_openapi
 from twin.registry import Registry
 
 HERE = Path(__file__).resolve().parent
@@ -95,8 +98,12 @@ def create_app(
     server.config.update(settings)
     server.config[CONFIG_KEY] = TwinContext(registry=registry, settings=settings, runtime=runtime)
     server.register_blueprint(api)
+    register_api_errors(server)
     if runtime is not None:
         register_live_routes(server, runtime)
+        register_readings_api(server, IngestContext(runtime.pipeline, runtime.ingest_token))
+        register_metrics(server, runtime_metrics(runtime))
+    register_openapi(server)
     register_deckgl_route(server)
     # Page modules register their callbacks in Dash's process-wide list, which the next app
     # to serve a request would take. Claim them for this app now, so that building several

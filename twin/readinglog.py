@@ -5,22 +5,23 @@ Backed by SQLite in WAL mode with ``synchronous=FULL``: one transaction per batc
 commit), and a crash leaves every batch either fully present or absent. A reading id that
 is already stored is reported as a duplicate and not stored twice.
 
-Layout: one row per appended batch holding its columns as little-endian numpy blobs (fast
-to write and to replay), plus a ``reading_ids`` table (primary key) for idempotency. SQLite
-was chosen over a hand-rolled segment file because idempotency needs a persistent index of
-ids anyway, and one transaction per batch gives atomic, fsync'd group commit.
+Layout: one row per appended batch holding its columns as little-endian numpy blobs and its
+reading ids as one JSON array (fast to write and to replay). Idempotency uses an in-memory
+set of the stored ids, rebuilt from the batches when the log is opened and caught up inside
+each write transaction with batches other processes appended — so no per-reading index row
+is written (that insert was the ingest bottleneck). SQLite was chosen over a hand-rolled
+segment file because one transaction per batch gives atomic, fsync'd group commit.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from twin.readings import ReadingBatch
 
@@ -38,12 +39,7 @@ CREATE TABLE IF NOT EXISTS batches (
     sensor_id TEXT NOT NULL,          -- JSON array of str
     source TEXT NOT NULL              -- JSON array of str
 );
-CREATE TABLE IF NOT EXISTS reading_ids (
-    reading_id TEXT PRIMARY KEY,
-    batch_seq INTEGER NOT NULL
-) WITHOUT ROWID;
 """
-_IN_CHUNK = 900  # ids per "IN (...)" query, below SQLite's host-parameter limit
 REPLAY_CHUNK = 50_000  # readings per batch yielded by replay (about)
 _F8 = np.dtype("<f8")
 
@@ -66,6 +62,19 @@ class ReadingLog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._ids: set[str] = set()  # every stored reading id
+        self._last_seq = 0  # newest batch whose ids are in self._ids
+        with self._lock:
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Add ids of batches appended since the last look (by us before, or another process)."""
+        rows = self._db.execute(
+            "SELECT seq, reading_id FROM batches WHERE seq > ? ORDER BY seq", (self._last_seq,)
+        )
+        for seq, ids in rows:
+            self._ids.update(orjson.loads(ids))
+            self._last_seq = seq
 
     def close(self) -> None:
         """Close the database (further calls fail)."""
@@ -79,24 +88,16 @@ class ReadingLog:
         self.close()
 
     def __len__(self) -> int:
+        """Number of stored readings (distinct ids)."""
         with self._lock:
-            return self._db.execute("SELECT count(*) FROM reading_ids").fetchone()[0]
-
-    def _existing(self, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for k in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[k : k + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT reading_id FROM reading_ids WHERE reading_id IN ({marks})"
-            found.update(r[0] for r in self._db.execute(sql, chunk))
-        return found
+            return len(self._ids)
 
     def contains(self, reading_ids: np.ndarray | list[str]) -> np.ndarray:
         """Boolean mask: which reading ids are already stored."""
         ids = [str(x) for x in reading_ids]
         with self._lock:
-            found = self._existing(ids)
-        return np.fromiter((x in found for x in ids), dtype=bool, count=len(ids))
+            known = self._ids
+            return np.fromiter(map(known.__contains__, ids), dtype=bool, count=len(ids))
 
     def append_mask(self, batch: ReadingBatch) -> np.ndarray:
         """Append a batch durably; return the mask of readings newly stored.
@@ -108,46 +109,35 @@ class ReadingLog:
         stored = np.zeros(n, dtype=bool)
         if n == 0:
             return stored
-        ids = [str(x) for x in batch.reading_id]
+        ids = _strs(batch.reading_id)
         with self._lock:
-            # optimistic path (the common case, no duplicates): insert ids with OR IGNORE and
-            # check that every one was new; otherwise roll back and split out the duplicates
-            if len(set(ids)) == n and self._write_all_new(batch, ids):
-                stored[:] = True
-                return stored
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                found = self._existing(ids)
-                for i, rid in enumerate(ids):
-                    if rid not in found:
-                        stored[i] = True
-                        found.add(rid)  # a repeat later in the batch is a duplicate
+                self._catch_up()  # under the write lock: no other writer can slip in now
+                known = self._ids
+                if known.isdisjoint(ids) and len(set(ids)) == n:
+                    stored[:] = True  # the common case: every id is new
+                else:
+                    seen: set[str] = set()
+                    for i, rid in enumerate(ids):
+                        if rid not in known and rid not in seen:
+                            stored[i] = True
+                            seen.add(rid)  # a repeat later in the batch is a duplicate
                 sel = np.flatnonzero(stored)
+                new_ids = ids if sel.size == n else [ids[i] for i in sel]
                 if sel.size:
-                    self._insert(batch.take(sel), [ids[i] for i in sel], ignore=False)
+                    b = batch if sel.size == n else batch.take(sel)
+                    self._last_seq = self._insert(b, new_ids)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            # only after the commit: a failed write must not make its ids look stored
+            known.update(new_ids)
         return stored
 
-    def _write_all_new(self, batch: ReadingBatch, ids: list[str]) -> bool:
-        """Insert all of ``batch`` in one transaction; False (rolled back) if an id existed."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            before = self._db.total_changes
-            self._insert(batch, ids, ignore=True)
-            # one batches row + one reading_ids row per reading, when none was a duplicate
-            if self._db.total_changes - before != len(ids) + 1:
-                self._db.execute("ROLLBACK")
-                return False
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        return True
-
-    def _insert(self, b: ReadingBatch, ids: list[str], ignore: bool) -> None:
+    def _insert(self, b: ReadingBatch, ids: list[str]) -> int:
+        """Insert one batch row; return its ``seq``."""
         cur = self._db.execute(
             "INSERT INTO batches (n, min_observed_at, max_observed_at, value, observed_at,"
             " received_at, quality, reading_id, sensor_id, source)"
@@ -160,17 +150,12 @@ class ReadingLog:
                 b.observed_at.astype(_F8).tobytes(),
                 b.received_at.astype(_F8).tobytes(),
                 b.quality.astype(np.uint8).tobytes(),
-                json.dumps(ids),
-                json.dumps([str(x) for x in b.sensor_id]),
-                json.dumps([str(x) for x in b.source]),
+                orjson.dumps(ids).decode(),
+                orjson.dumps(_strs(b.sensor_id)).decode(),
+                orjson.dumps(_strs(b.source)).decode(),
             ),
         )
-        seq = cur.lastrowid
-        self._db.executemany(
-            f"INSERT {'OR IGNORE ' if ignore else ''}INTO reading_ids (reading_id, batch_seq)"
-            " VALUES (?, ?)",
-            zip(ids, itertools.repeat(seq)),
-        )
+        return int(cur.lastrowid)
 
     def append(self, batch: ReadingBatch) -> int:
         """Append a batch durably; return how many readings were new (not duplicates)."""
@@ -201,14 +186,14 @@ class ReadingLog:
             for v, o, r, q, rid, sid, src in db.execute(sql, (lo,)):
                 obs = np.frombuffer(o, dtype=_F8)
                 b = ReadingBatch.from_columns(
-                    json.loads(rid),
-                    json.loads(sid),
+                    orjson.loads(rid),
+                    orjson.loads(sid),
                     np.full(obs.size, -1),
                     np.frombuffer(v, dtype=_F8),
                     obs,
                     np.frombuffer(r, dtype=_F8),
                     np.frombuffer(q, dtype=np.uint8),
-                    json.loads(src),
+                    orjson.loads(src),
                 )
                 if since is not None:
                     b = b.take(obs >= lo)
@@ -229,21 +214,30 @@ class ReadingLog:
         newest reading is old. Keep ``before`` at or before the ingest retention cut-off so a
         pruned id cannot be accepted again (validation rejects it as ``too_old`` first).
         """
+        args = (float(before),)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                old = "SELECT seq FROM batches WHERE max_observed_at < ?"
-                args = (float(before),)
-                self._db.execute(f"DELETE FROM reading_ids WHERE batch_seq IN ({old})", args)
-                n = self._db.execute(
-                    "SELECT coalesce(sum(n), 0) FROM batches WHERE max_observed_at < ?", args
-                ).fetchone()[0]
+                self._catch_up()
+                old = self._db.execute(
+                    "SELECT n, reading_id FROM batches WHERE max_observed_at < ?", args
+                ).fetchall()
                 self._db.execute("DELETE FROM batches WHERE max_observed_at < ?", args)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        return int(n)
+            for _, ids in old:
+                self._ids.difference_update(orjson.loads(ids))
+        return int(sum(n for n, _ in old))
+
+
+def _strs(items: np.ndarray) -> list[str]:
+    """Items as a list of str (converting only when something is not a str already)."""
+    out = items.tolist()
+    if set(map(type, out)) != {str}:
+        out = [str(x) for x in out]
+    return out
 
 
 def _concat(parts: list[ReadingBatch]) -> ReadingBatch:

@@ -12,7 +12,9 @@ A raw reading (JSON object, e.g. from ``POST /api/readings`` or MQTT) is::
 
 :func:`validate_batch` turns a list of these into a :class:`ReadingBatch` of numpy columns
 (values converted to SI) plus a list of rejections, each with one of the ``REASONS``.
-Valid readings of a batch are accepted even when others are rejected.
+Valid readings of a batch are accepted even when others are rejected. Decoding of pushed
+bodies lives in :mod:`twin.readingdecode`, the column-wise fast path of the checks in
+:mod:`twin.readingcheck`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ import numpy as np
 import pandas as pd
 
 from twin.fields import FIELDS
+from twin.readingdecode import (  # noqa: F401 - part of this module's API
+    MalformedBatchError,
+    TypedReadings,
+    as_dict,
+    decode_batch,
+)
 from twin.state import Quality
 
 UNKNOWN_SENSOR = "unknown_sensor"
@@ -84,7 +92,10 @@ def parse_time(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("observed_at is a boolean")
     if isinstance(value, (int, float)):
-        t = float(value)
+        try:
+            t = float(value)
+        except OverflowError:  # a JSON integer beyond float64
+            raise ValueError("observed_at overflows float64") from None
         if not math.isfinite(t):
             raise ValueError("observed_at is not finite")
         return t
@@ -206,6 +217,62 @@ def _reject(index, reading_id, sensor_id, reason, detail) -> dict:
     }
 
 
+def _check_one(i: int, r: object, catalogue: Catalogue, source: str, time_cache: dict) -> object:
+    """Per-reading checks of one raw reading: a rejection dict or the accepted column tuple."""
+    if not isinstance(r, dict):
+        return _reject(i, None, None, MALFORMED, "a reading must be a JSON object")
+    rid = r.get("reading_id")
+    sid = r.get("sensor_id")
+    missing = [k for k in REQUIRED_FIELDS if r.get(k) is None]
+    if missing:
+        return _reject(i, rid, sid, MALFORMED, f"missing {', '.join(missing)}")
+    if rid is not None and (not isinstance(rid, str) or not 0 < len(rid) <= MAX_ID_LENGTH):
+        return _reject(i, None, sid, MALFORMED, "reading_id must be a short string")
+    if not isinstance(sid, str):
+        return _reject(i, rid, None, MALFORMED, "sensor_id must be a string")
+    t_raw = r["observed_at"]
+    try:
+        if type(t_raw) is str:
+            t = time_cache.get(t_raw)
+            if t is None:
+                t = time_cache[t_raw] = parse_time(t_raw)
+        else:
+            t = parse_time(t_raw)
+    except ValueError as exc:
+        return _reject(i, rid, sid, MALFORMED, f"observed_at: {exc}")
+    q_raw = r.get("quality", "good")
+    q = QUALITY_BY_NAME.get(q_raw) if isinstance(q_raw, str) else None
+    if q is None:
+        return _reject(i, rid, sid, MALFORMED, "quality must be good or simulated")
+    src = r.get("source", source)
+    if not isinstance(src, str):
+        return _reject(i, rid, sid, MALFORMED, "source must be a string")
+    row = catalogue.row_of(sid)
+    if row < 0:
+        return _reject(i, rid, sid, UNKNOWN_SENSOR, f"no sensor {sid!r}")
+    v = r["value"]
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return _reject(i, rid, sid, WRONG_TYPE, f"value is a {type(v).__name__}")
+    try:
+        v = float(v)
+    except OverflowError:  # a JSON integer beyond float64
+        return _reject(i, rid, sid, OUT_OF_RANGE, "value overflows float64")
+    if not math.isfinite(v):
+        return _reject(i, rid, sid, NOT_A_NUMBER, f"value is {v}")
+    unit = r.get("unit")
+    if unit is not None:
+        factor = catalogue.unit_factor(row, unit) if isinstance(unit, str) else None
+        if factor is None:
+            return _reject(i, rid, sid, WRONG_UNIT, _unit_detail(catalogue, row, unit))
+        v *= factor
+    return (i, rid, sid, row, v, t, q, src)
+
+
+def _unit_detail(catalogue: Catalogue, row: int, unit: object) -> str:
+    expected = f"{catalogue.unit[row]!r} or {catalogue.display_unit[row]!r}"
+    return f"unit {unit!r}, expected {expected}"
+
+
 def validate_batch(
     raw: list,
     catalogue: Catalogue,
@@ -256,113 +323,53 @@ def validate_batch(
             _reject(None, None, None, BATCH_TOO_LARGE, f"{n} readings > max {max_batch}")
         ]
     rejected: list[dict] = []
-    ok_index: list[int] = []
-    ok_rid: list[str | None] = []
-    ok_sid: list[str] = []
-    ok_row: list[int] = []
-    ok_val: list[float] = []
-    ok_obs: list[float] = []
-    ok_q: list[int] = []
-    ok_src: list[str] = []
-    row_of = catalogue._row_of
     time_cache: dict[str, float] = {}  # a batch usually shares a few timestamps
-    for i, r in enumerate(raw):
-        if not isinstance(r, dict):
-            rejected.append(_reject(i, None, None, MALFORMED, "a reading must be a JSON object"))
-            continue
-        rid = r.get("reading_id")
-        sid = r.get("sensor_id")
-        missing = [k for k in REQUIRED_FIELDS if r.get(k) is None]
-        if missing:
-            rejected.append(_reject(i, rid, sid, MALFORMED, f"missing {', '.join(missing)}"))
-            continue
-        if rid is not None and (not isinstance(rid, str) or not 0 < len(rid) <= MAX_ID_LENGTH):
-            rejected.append(_reject(i, None, sid, MALFORMED, "reading_id must be a short string"))
-            continue
-        if not isinstance(sid, str):
-            rejected.append(_reject(i, rid, None, MALFORMED, "sensor_id must be a string"))
-            continue
-        t_raw = r["observed_at"]
-        try:
-            if type(t_raw) is str:
-                t = time_cache.get(t_raw)
-                if t is None:
-                    t = time_cache[t_raw] = parse_time(t_raw)
-            else:
-                t = parse_time(t_raw)
-        except ValueError as exc:
-            rejected.append(_reject(i, rid, sid, MALFORMED, f"observed_at: {exc}"))
-            continue
-        q_raw = r.get("quality", "good")
-        q = QUALITY_BY_NAME.get(q_raw) if isinstance(q_raw, str) else None
-        if q is None:
-            rejected.append(_reject(i, rid, sid, MALFORMED, "quality must be good or simulated"))
-            continue
-        src = r.get("source", source)
-        if not isinstance(src, str):
-            rejected.append(_reject(i, rid, sid, MALFORMED, "source must be a string"))
-            continue
-        row = row_of.get(sid, -1)
-        if row < 0:
-            rejected.append(_reject(i, rid, sid, UNKNOWN_SENSOR, f"no sensor {sid!r}"))
-            continue
-        v = r["value"]
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-            rejected.append(_reject(i, rid, sid, WRONG_TYPE, f"value is a {type(v).__name__}"))
-            continue
-        try:
-            v = float(v)
-        except OverflowError:  # a JSON integer beyond float64
-            rejected.append(_reject(i, rid, sid, OUT_OF_RANGE, "value overflows float64"))
-            continue
-        if not math.isfinite(v):
-            rejected.append(_reject(i, rid, sid, NOT_A_NUMBER, f"value is {v}"))
-            continue
-        unit = r.get("unit")
-        if unit is not None:
-            factor = catalogue.unit_factor(row, unit) if isinstance(unit, str) else None
-            if factor is None:
-                expected = f"{catalogue.unit[row]!r} or {catalogue.display_unit[row]!r}"
-                rejected.append(
-                    _reject(i, rid, sid, WRONG_UNIT, f"unit {unit!r}, expected {expected}")
-                )
-                continue
-            v *= factor
-        ok_index.append(i)
-        ok_rid.append(rid)
-        ok_sid.append(sid)
-        ok_row.append(row)
-        ok_val.append(v)
-        ok_obs.append(t)
-        ok_q.append(q)
-        ok_src.append(src)
+    from twin.readingcheck import fast_columns  # here: that module builds on this one
+
+    fast, slow = fast_columns(raw, catalogue, source, time_cache)
+    # readings the fast path could not vouch for take the exact per-reading checks
+    ok: list[tuple] = []
+    for i in slow:
+        out = _check_one(i, as_dict(raw[i]), catalogue, source, time_cache)
+        if isinstance(out, dict):
+            rejected.append(out)
+        else:
+            ok.append(out)
+    rejected.extend(fast.rejected)
+    if ok:
+        s_idx, s_rid, s_sid, s_row, s_val, s_obs, s_q, s_src = zip(*ok, strict=True)
+        idx = np.concatenate([fast.index, np.asarray(s_idx, dtype=np.int64)])
+        order = np.argsort(idx, kind="stable")
+        idx = idx[order]
+        ok_rid = np.concatenate([fast.reading_id, np.asarray(s_rid, dtype=object)])[order]
+        ok_sid = np.concatenate([fast.sensor_id, np.asarray(s_sid, dtype=object)])[order]
+        rows = np.concatenate([fast.row, np.asarray(s_row, dtype=np.int64)])[order]
+        val = np.concatenate([fast.value, np.asarray(s_val, dtype=np.float64)])[order]
+        obs = np.concatenate([fast.observed_at, np.asarray(s_obs, dtype=np.float64)])[order]
+        ok_q = np.concatenate([fast.quality, np.asarray(s_q, dtype=np.uint8)])[order]
+        ok_src = np.concatenate([fast.source, np.asarray(s_src, dtype=object)])[order]
+    else:
+        idx, ok_rid, ok_sid, rows = fast.index, fast.reading_id, fast.sensor_id, fast.row
+        val, obs, ok_q, ok_src = fast.value, fast.observed_at, fast.quality, fast.source
 
     # vectorised checks on what passed the per-reading ones
-    idx = np.asarray(ok_index, dtype=np.int64)
-    rows = np.asarray(ok_row, dtype=np.int64)
-    val = np.asarray(ok_val, dtype=np.float64)
-    obs = np.asarray(ok_obs, dtype=np.float64)
     reason = np.full(idx.size, "", dtype=object)
     lo, hi = catalogue.min_value[rows], catalogue.max_value[rows]
     reason[(val < lo) | (val > hi)] = OUT_OF_RANGE
     reason[(reason == "") & (obs > now + max_future_s)] = FUTURE_TIMESTAMP
     reason[(reason == "") & (obs < now - retention_s)] = TOO_OLD
-    rids = np.array(
-        [
-            rid if rid is not None else derive_reading_id(sid, t, v)
-            for rid, sid, t, v in zip(ok_rid, ok_sid, ok_obs, ok_val, strict=True)
-        ],
-        dtype=object,
-    )
+    rids = ok_rid.copy()
+    if None in ok_rid.tolist():  # ids derived only where the device sent none
+        for j in np.flatnonzero(np.equal(rids, None)).tolist():
+            rids[j] = derive_reading_id(ok_sid[j], obs[j], val[j])
     good = np.flatnonzero(reason == "")
-    if good.size:
-        _, first = np.unique(rids[good].astype(str), return_index=True)
-        repeat = np.ones(good.size, dtype=bool)
-        repeat[first] = False
+    good_ids = rids[good].tolist()
+    if good.size and len(set(good_ids)) < good.size:
+        repeat = pd.Index(good_ids, dtype=object).duplicated(keep="first")
         reason[good[repeat]] = DUPLICATE_READING
         good = good[~repeat]
-        if seen is not None and good.size:
-            reason[good[np.asarray(seen(rids[good]), dtype=bool)]] = DUPLICATE_READING
+    if seen is not None and good.size:
+        reason[good[np.asarray(seen(rids[good]), dtype=bool)]] = DUPLICATE_READING
     for j in np.flatnonzero(reason != ""):
         why = reason[j]
         if why == OUT_OF_RANGE:
@@ -378,12 +385,12 @@ def validate_batch(
     keep = reason == ""
     accepted = ReadingBatch(
         reading_id=rids[keep],
-        sensor_id=np.asarray(ok_sid, dtype=object)[keep],
+        sensor_id=ok_sid[keep],
         row=rows[keep],
         value=val[keep],
         observed_at=obs[keep],
         received_at=np.full(int(keep.sum()), float(now)),
-        quality=np.asarray(ok_q, dtype=np.uint8)[keep],
-        source=np.asarray(ok_src, dtype=object)[keep],
+        quality=ok_q[keep],
+        source=ok_src[keep],
     )
     return accepted, rejected

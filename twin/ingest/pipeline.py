@@ -56,7 +56,8 @@ class Counters:
     """Thread-safe ingest counters, read by ``/metrics``.
 
     Attributes are :class:`collections.Counter`: ``accepted_by_source``,
-    ``rejected_by_reason``, ``rejected_by_source``.
+    ``rejected_by_reason``, ``rejected_by_source`` and ``rejected_by_source_reason`` (keyed by
+    ``(source, reason)``).
     """
 
     def __init__(self) -> None:
@@ -64,6 +65,7 @@ class Counters:
         self.accepted_by_source: Counter[str] = Counter()
         self.rejected_by_reason: Counter[str] = Counter()
         self.rejected_by_source: Counter[str] = Counter()
+        self.rejected_by_source_reason: Counter[tuple[str, str]] = Counter()
 
     def count(self, source: str, accepted: int, rejected: list[dict]) -> None:
         """Add one submission's outcome."""
@@ -73,6 +75,7 @@ class Counters:
             if rejected:
                 self.rejected_by_source[source] += len(rejected)
                 self.rejected_by_reason.update(r["reason"] for r in rejected)
+                self.rejected_by_source_reason.update((source, r["reason"]) for r in rejected)
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         """A copy: ``{"accepted_by_source": {...}, "rejected_by_reason": {...}, ...}``."""
@@ -82,6 +85,11 @@ class Counters:
                 "rejected_by_reason": dict(self.rejected_by_reason),
                 "rejected_by_source": dict(self.rejected_by_source),
             }
+
+    def by_source_reason(self) -> dict[tuple[str, str], int]:
+        """Rejections counted per ``(source, reason)`` pair (for labelled metrics)."""
+        with self._lock:
+            return dict(self.rejected_by_source_reason)
 
 
 class IngestPipeline:
@@ -146,9 +154,11 @@ class IngestPipeline:
             source=source,
         )
         # raw indices of accepted readings, to report log duplicates by their batch index
-        bad = {r["index"] for r in rejected}
         n_raw = len(raw_readings) if isinstance(raw_readings, list) and len(batch) else 0
-        index = np.array([i for i in range(n_raw) if i not in bad], dtype=np.int64)
+        landed = np.ones(n_raw, dtype=bool)
+        if n_raw:
+            landed[[r["index"] for r in rejected if r["index"] is not None]] = False
+        index = np.flatnonzero(landed)
         faulty = self.catalogue.index_of(
             [r["sensor_id"] for r in rejected if r["reason"] in VALUE_FAULTS]
         )
