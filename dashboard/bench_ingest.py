@@ -213,7 +213,13 @@ def bench_ingest(args: argparse.Namespace) -> dict:
             modbus = bench_modbus()
         out["modbus_registers_per_s"] = modbus.get("modbus_registers_per_s")
         out["modbus"] = modbus
+    from dashboard.bench_ws import bench_ws_latency
+
+    ws = bench_ws_latency(n_sensors=1_000 if smoke else 10_000, seconds=10 if smoke else 40)
+    out["ws_latency_p99_ms"] = ws["ws_latency_p99_ms"]
+    out["ws"] = ws
     out["floors"] = {
+        "ws_latency_p99_ms": 1_250,
         "inproc_readings_per_s": 5_000_000,
         "http_readings_per_s": 200_000,
         "modbus_registers_per_s": 50_000,

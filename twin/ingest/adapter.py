@@ -110,6 +110,7 @@ class DeviceCoordinator(ABC):
         self.latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self._task: asyncio.Task | None = None
         self._stopping = False
+        self.aligned = True
 
     @abstractmethod
     async def fetch(self) -> None:
@@ -164,6 +165,12 @@ class DeviceCoordinator(ABC):
         """Poll until cancelled: fixed rate while healthy, backoff while failing."""
         loop = asyncio.get_running_loop()
         next_at = loop.time()
+        if self.aligned:
+            # scan-aligned polling (as SCADA scan cycles): every device of the twin polls in
+            # the same phase of the wall clock, so one scan's readings reach state and the
+            # websocket together instead of trickling in across the interval
+            next_at += self.interval_s - self.clock() % self.interval_s
+            await asyncio.sleep(next_at - loop.time())
         try:
             # a flag as well as cancellation: Python 3.11's asyncio.wait_for (used inside
             # pymodbus) can swallow a cancel that lands as a response arrives

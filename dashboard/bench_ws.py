@@ -1,0 +1,189 @@
+"""End-to-end latency: a register changed at a Modbus device → a websocket client receives it.
+
+Three processes, as in production: the field devices (``sim.devices.FieldDevices``), the twin
+(runtime with the Modbus poller, ingest writer, live hub and ``/ws/live``), and the browser
+stand-in (a websocket client in this process). Every sensor's value changes each second; a
+set of probe sensors encode a step counter, so the client knows which change it sees. Latency
+is measured from the moment the device wrote the change into its registers: the
+device's tick that first writes it (reported by the device process).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing as mp
+import socket
+import tempfile
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+#: seconds between two probe steps
+PROBE_PERIOD_S = 1.3
+N_PROBES = 20
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ws_sensors(n: int, per_device: int = 250) -> pd.DataFrame:
+    """``n`` river-level sensors spread over gateways of ``per_device`` sensors each."""
+    idx = np.arange(n)
+    return pd.DataFrame(
+        {
+            "sensor_id": [f"S{i:06d}" for i in idx],
+            "kind": "river_level",
+            "quantity": "river__water_level",
+            "unit": "m",
+            "min_value": -5.0,
+            "max_value": 30.0,
+            "grid_id": "G0",
+            "device_id": [f"gw-{i // per_device:03d}" for i in idx],
+            "register_address": (idx % per_device) * 2,
+        }
+    )
+
+
+def _source(n: int, start: float, changes=None):
+    """Values at ``now``; probe step k is written when ``now`` passes ``start + k·period``.
+
+    ``changes`` (a queue) receives ``(k, now)`` at the tick that first encodes step k: the
+    moment the registers really change at the device.
+    """
+    probes = np.linspace(0, n - 1, N_PROBES).astype(int)
+    base = 1.0 + (np.arange(n) % 100) * 0.01
+    last = [-1]
+
+    def values(now: float) -> np.ndarray:
+        v = base + 0.001 * (int(now) % 10)  # every sensor moves each second
+        k = max(0, int((now - start) // PROBE_PERIOD_S))
+        v[probes] = 10.0 + 0.01 * (k % 1000)
+        if changes is not None and k != last[0]:
+            last[0] = k
+            changes.put((k, now))
+        return v
+
+    return values, probes
+
+
+def _devices(n: int, port: int, start: float, ready, stop, changes) -> None:  # device process
+    import asyncio
+
+    from sim.devices import FieldDevices
+    from sim.registermap_gen import generate_register_map
+
+    regmap = generate_register_map(ws_sensors(n), port=port, poll_interval_s=1.0)
+    values, _ = _source(n, start, changes)
+
+    async def main() -> None:
+        devices = FieldDevices(regmap, values, tick_s=0.05)
+        await devices.start()
+        ready.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.2)
+        await devices.stop()
+
+    asyncio.run(main())
+
+
+def _twin(n: int, device_port: int, web_port: int, folder: str, ready, stop) -> None:
+    import flask
+    from werkzeug.serving import make_server
+
+    from dashboard.live import register_live_routes
+    from dashboard.runtime import build_runtime
+    from sim.registermap_gen import generate_register_map
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    sensors = ws_sensors(n)
+    registry = SimpleNamespace(sensors=sensors)
+    runtime = build_runtime(registry, folder)
+    runtime.attach_modbus(generate_register_map(sensors, port=device_port, poll_interval_s=1.0))
+    runtime.start()
+    app = flask.Flask("bench_ws")
+    register_live_routes(app, runtime)
+    server = make_server("127.0.0.1", web_port, app, threaded=True)
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ready.set()
+    stop.wait()
+    server.shutdown()
+    runtime.stop()
+
+
+def bench_ws_latency(n_sensors: int = 10_000, seconds: float = 30.0) -> dict:
+    """Median and p99 of device-change → websocket-receipt latency, and bytes/s sent."""
+    import websocket
+
+    ctx = mp.get_context("spawn")
+    start = time.time() + 8.0  # probes begin counting after everything is up
+    device_port, web_port = _free_port(), _free_port()
+    stop = ctx.Event()
+    d_ready, t_ready = ctx.Event(), ctx.Event()
+    changes = ctx.Queue()
+    with tempfile.TemporaryDirectory() as folder:
+        dev = ctx.Process(
+            target=_devices, args=(n_sensors, device_port, start, d_ready, stop, changes)
+        )
+        dev.start()
+        d_ready.wait(60)
+        twin = ctx.Process(
+            target=_twin, args=(n_sensors, device_port, web_port, folder, t_ready, stop)
+        )
+        twin.start()
+        t_ready.wait(60)
+        try:
+            result = _measure(websocket, web_port, n_sensors, start, seconds, changes)
+        finally:
+            stop.set()
+            for p in (twin, dev):
+                p.join(15)
+                if p.is_alive():
+                    p.kill()
+    return result
+
+
+def _measure(websocket, port: int, n: int, start: float, seconds: float, changes) -> dict:
+    _, probes = _source(n, start)
+    probe_ids = {f"S{i:06d}" for i in probes}
+    ws = websocket.create_connection(f"ws://127.0.0.1:{port}/ws/live", timeout=10)
+    arrivals: list[tuple[int, float]] = []  # (probe step, receipt time)
+    seen: dict[str, float] = {}
+    n_bytes, t_first = 0, None
+    end = start + seconds
+    while time.time() < end:
+        frame = ws.recv()
+        now = time.time()
+        if now < start:
+            continue
+        t_first = t_first or now
+        n_bytes += len(frame)
+        msg = json.loads(frame)
+        if msg.get("type") != "values":
+            continue
+        for sid, value in zip(msg["ids"], msg["value"], strict=True):
+            if sid in probe_ids and value is not None and value != seen.get(sid):
+                seen[sid] = value
+                arrivals.append((round((value - 10.0) / 0.01), now))
+    ws.close()
+    changed_at: dict[int, float] = {}
+    while not changes.empty():
+        k, t = changes.get()
+        changed_at.setdefault(k, t)
+    lat = np.array([now - changed_at[k] for k, now in arrivals if k > 0 and k in changed_at])
+    lat *= 1000
+    duration = max(time.time() - (t_first or start), 1e-9)
+    return {
+        "ws_sensors": n,
+        "ws_latency_samples": int(lat.size),
+        "ws_latency_p50_ms": float(np.median(lat)) if lat.size else None,
+        "ws_latency_p99_ms": float(np.percentile(lat, 99)) if lat.size else None,
+        "ws_bytes_per_s": n_bytes / duration,
+    }
