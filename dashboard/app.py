@@ -13,6 +13,7 @@ from typing import Any
 import dash
 
 from dashboard.api import api
+from dashboard.api_live import api_live
 from dashboard.api_readings import IngestContext, register_api_errors, register_readings_api
 from dashboard.context import CONFIG_KEY, TwinContext
 from dashboard.deckgl import DECKGL_ROUTE, register_deckgl_route
@@ -98,6 +99,7 @@ def create_app(
     server.config.update(settings)
     server.config[CONFIG_KEY] = TwinContext(registry=registry, settings=settings, runtime=runtime)
     server.register_blueprint(api)
+    server.register_blueprint(api_live)
     register_api_errors(server)
     if runtime is not None:
         register_live_routes(server, runtime)

@@ -5,18 +5,35 @@ never stalls ingest or the other clients. Live values coalesce (a client only ev
 newest value of a sensor); events are queued in order, and a client whose event queue overflows
 is told to ``resync`` (re-read state and events over REST) instead of silently losing them.
 
-Wire format (JSON text frames)::
+Wire format (JSON text frames, the default)::
 
-    {"type": "hello", "sensors": n, "version": v}
-    {"type": "values", "version": v, "ids": [...], "value": [...], "quality": [...], "t": [...]}
+    {"type": "hello", "sensors": n}
+    {"type": "values", "ids": [...], "value": [...], "quality": [...], "t": [...]}
     {"type": "event", "event": {...}}
     {"type": "resync", "reason": "..."}
+    {"type": "heartbeat", "t": epoch_s}          (compact format only, when idle ≥ 2 s)
+
+Compact format (``/ws/live?format=bin``, what the browser map uses): the hello also carries
+``"format": "bin1"`` and ``"ids"`` (every sensor id, in row order), a first values frame holds
+the whole current state, and values frames are *binary* websocket messages, little-endian::
+
+    offset 0      4 bytes  b"STV1"
+           4      uint32   n, sensors in this frame
+           8      float64  t0, epoch s UTC (newest observation in the frame; NaN if none)
+           16     uint32[n]   rows (state rows, the order of the hello's ids)
+           16+4n  float32[n]  values, SI (NaN = none)
+           16+8n  uint16[n]   age before t0 in 0.1 s (65535 = never observed, capped 65534)
+           16+10n uint8[n]    quality (twin.state.Quality)
+
+11 bytes per changed sensor: 10,000 sensors changing every second cost about 110 kB/s.
+Events and resync stay JSON text frames.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import struct
 import threading
 import time
 from collections import deque
@@ -31,27 +48,49 @@ log = logging.getLogger(__name__)
 MAX_EVENTS_PER_CLIENT = 1000
 #: minimum seconds between two value frames to one client (2 Hz)
 MIN_VALUE_INTERVAL_S = 0.5
+#: a value frame waits this long after its first value, so one poll scan (aligned across
+#: devices, landing over a few commits) goes out as one frame rather than a frame and a tail
+SETTLE_S = 0.1
+#: a binary-mode client hears at least this often (heartbeat), so it can tell "quiet" from
+#: "disconnected", s
+HEARTBEAT_S = 2.0
+#: magic of a compact binary values frame
+BINARY_MAGIC = b"STV1"
+#: age code of a sensor never observed; ages are capped one below it
+AGE_UNKNOWN = 65535
 
 
 class LiveClient:
     """One websocket subscriber: pending coalesced values plus an ordered event queue."""
 
-    def __init__(self, client_id: int) -> None:
+    def __init__(self, client_id: int, *, binary: bool = False) -> None:
         self.client_id = client_id
+        self.binary = binary
         self._cond = threading.Condition()
         self._values: dict[int, tuple[float, int, float]] = {}
+        self._first_pending = 0.0
         self._events: deque[dict[str, Any]] = deque()
         self._resync: str | None = None
         self._closed = False
         self.last_values_sent = 0.0
+        self.last_sent = time.monotonic()
         self.sent_frames = 0
         self.sent_bytes = 0
 
     def offer_values(self, rows: np.ndarray, values, quality, times) -> None:
-        """Merge changed rows; older pending values of the same sensor are replaced."""
+        """Merge changed rows; older pending values of the same sensor are replaced.
+
+        A pending value observed later than the offered one is kept (a snapshot read before
+        a concurrent pump must not roll a sensor back).
+        """
         with self._cond:
+            pending = self._values
+            if not pending:
+                self._first_pending = time.monotonic()
             for r, v, q, t in zip(rows.tolist(), values, quality, times, strict=True):
-                self._values[r] = (v, q, t)
+                old = pending.get(r)
+                if old is None or not (old[2] > t):
+                    pending[r] = (v, q, t)
             self._cond.notify()
 
     def offer_event(self, event: dict[str, Any]) -> None:
@@ -75,13 +114,15 @@ class LiveClient:
     def closed(self) -> bool:
         return self._closed
 
-    def next_frames(self, sensor_ids: np.ndarray, timeout: float = 1.0) -> list[str]:
-        """Block until something is due; return the JSON frames to send now (maybe none)."""
+    def next_frames(self, sensor_ids: np.ndarray, timeout: float = 1.0) -> list[str | bytes]:
+        """Block until something is due; return the frames to send now (maybe none)."""
         with self._cond:
-            due = self._due()
-            if not due and not self._closed:
-                self._cond.wait(timeout)
-            frames: list[str] = []
+            if self._resync is None and not self._events and not self._closed:
+                wait = self._values_due_in(time.monotonic())
+                wait = timeout if wait is None else min(wait, timeout)
+                if wait > 0:
+                    self._cond.wait(wait)
+            frames: list[str | bytes] = []
             if self._resync is not None:
                 frames.append(json.dumps({"type": "resync", "reason": self._resync}))
                 self._resync = None
@@ -89,20 +130,30 @@ class LiveClient:
             while self._events:
                 frames.append(json.dumps({"type": "event", "event": self._events.popleft()}))
             now = time.monotonic()
-            if self._values and now - self.last_values_sent >= MIN_VALUE_INTERVAL_S:
+            due = self._values_due_in(now)
+            if due is not None and due <= 0:
                 rows = np.fromiter(self._values, dtype=np.int64, count=len(self._values))
                 vals = list(self._values.values())
                 self._values.clear()
                 self.last_values_sent = now
-                frames.append(_values_frame(sensor_ids, rows, vals))
+                if self.binary:
+                    frames.append(binary_values_frame(rows, vals))
+                else:
+                    frames.append(_values_frame(sensor_ids, rows, vals))
+            if self.binary:  # compact clients also get a heartbeat when idle
+                if frames:
+                    self.last_sent = now
+                elif now - self.last_sent >= HEARTBEAT_S:
+                    frames.append(json.dumps({"type": "heartbeat", "t": round(time.time(), 3)}))
+                    self.last_sent = now
             return frames
 
-    def _due(self) -> bool:
-        if self._resync is not None or self._events:
-            return True
-        return bool(self._values) and (
-            time.monotonic() - self.last_values_sent >= MIN_VALUE_INTERVAL_S
-        )
+    def _values_due_in(self, now: float) -> float | None:
+        """Seconds until pending values may be sent (≤ 0: now); None if nothing pending."""
+        if not self._values:
+            return None
+        ready = max(self.last_values_sent + MIN_VALUE_INTERVAL_S, self._first_pending + SETTLE_S)
+        return ready - now
 
 
 def _values_frame(sensor_ids: np.ndarray, rows: np.ndarray, vals: list[tuple]) -> str:
@@ -116,6 +167,54 @@ def _values_frame(sensor_ids: np.ndarray, rows: np.ndarray, vals: list[tuple]) -
             "t": [None if t != t else round(float(t), 3) for _, _, t in vals],
         }
     )
+
+
+def binary_values_frame(rows: np.ndarray, vals: list[tuple]) -> bytes:
+    """The compact binary values frame (layout in the module docstring).
+
+    >>> f = binary_values_frame(np.array([2]), [(1.5, 0, 100.0)])
+    >>> len(f), f[:4], decode_binary_values(f)["value"].tolist()
+    (27, b'STV1', [1.5])
+    """
+    n = len(vals)
+    arr = np.array(vals, dtype=np.float64).reshape(n, 3)
+    t = arr[:, 2]
+    seen = np.isfinite(t)
+    t0 = float(t[seen].max()) if seen.any() else float("nan")
+    age = np.full(n, AGE_UNKNOWN, dtype=np.uint16)
+    if seen.any():
+        age[seen] = np.clip(np.round((t0 - t[seen]) * 10.0), 0, AGE_UNKNOWN - 1)
+    return b"".join(
+        (
+            BINARY_MAGIC,
+            struct.pack("<Id", n, t0),
+            np.asarray(rows, dtype="<u4").tobytes(),
+            arr[:, 0].astype("<f4").tobytes(),
+            age.astype("<u2").tobytes(),
+            arr[:, 1].astype(np.uint8).tobytes(),
+        )
+    )
+
+
+def decode_binary_values(frame: bytes) -> dict[str, np.ndarray]:
+    """Decode :func:`binary_values_frame` (tests, benchmarks; the browser does the same in JS).
+
+    Returns
+    -------
+    dict
+        ``rows`` (uint32), ``value`` (float32), ``quality`` (uint8), ``t`` (float64 epoch s,
+        NaN if never observed; 0.1 s resolution).
+    """
+    if frame[:4] != BINARY_MAGIC:
+        raise ValueError("not a StreetTwin binary values frame")
+    n, t0 = struct.unpack_from("<Id", frame, 4)
+    o = 16
+    rows = np.frombuffer(frame, "<u4", n, o)
+    value = np.frombuffer(frame, "<f4", n, o + 4 * n)
+    age = np.frombuffer(frame, "<u2", n, o + 8 * n)
+    quality = np.frombuffer(frame, np.uint8, n, o + 10 * n)
+    t = np.where(age == AGE_UNKNOWN, np.nan, t0 - age / 10.0)
+    return {"rows": rows, "value": value, "quality": quality, "t": t}
 
 
 class LiveHub:
@@ -149,10 +248,10 @@ class LiveHub:
     def client_count(self) -> int:
         return len(self._clients)
 
-    def connect(self) -> LiveClient:
+    def connect(self, *, binary: bool = False) -> LiveClient:
         with self._lock:
             self._next_id += 1
-            client = LiveClient(self._next_id)
+            client = LiveClient(self._next_id, binary=binary)
             self._clients[client.client_id] = client
         return client
 
@@ -182,7 +281,7 @@ class LiveHub:
             c.offer_values(np.asarray(rows), vals, quals, ts)
         return len(rows)
 
-    def start(self, interval_s: float = 0.1) -> None:
+    def start(self, interval_s: float = 0.05) -> None:
         """Pump the change feed in a daemon thread."""
 
         def loop() -> None:
@@ -202,11 +301,32 @@ class LiveHub:
         for c in clients:
             c.close()
 
-    def serve(self, ws: Any) -> None:
-        """Run one websocket connection (called from the flask-sock route)."""
-        client = self.connect()
+    def offer_snapshot(self, client: LiveClient) -> int:
+        """Offer a client every sensor that ever had a value (its first picture of the state)."""
+        _, rows, values, quality, times = self._read_changes(0)
+        if len(rows):
+            client.offer_values(
+                np.asarray(rows),
+                np.asarray(values).tolist(),
+                np.asarray(quality).tolist(),
+                np.asarray(times).tolist(),
+            )
+        return len(rows)
+
+    def serve(self, ws: Any, *, binary: bool = False) -> None:
+        """Run one websocket connection (called from the flask-sock route).
+
+        ``binary=True`` selects the compact format: the hello lists the sensor ids, the
+        current state follows at once, and values frames are binary (module docstring).
+        """
+        client = self.connect(binary=binary)
         try:
-            ws.send(json.dumps({"type": "hello", "sensors": len(self.sensor_ids)}))
+            hello: dict[str, Any] = {"type": "hello", "sensors": len(self.sensor_ids)}
+            if binary:
+                hello.update(format="bin1", ids=self.sensor_ids.tolist())
+            ws.send(json.dumps(hello))
+            if binary:
+                self.offer_snapshot(client)
             while not client.closed and not self._stop.is_set():
                 for frame in client.next_frames(self.sensor_ids):
                     ws.send(frame)
@@ -226,4 +346,6 @@ def register_live_routes(server: Any, runtime: Any) -> None:
 
     @sock.route("/ws/live")
     def live(ws: Any) -> None:  # pragma: no cover - exercised by websocket tests
-        runtime.hub.serve(ws)
+        from flask import request
+
+        runtime.hub.serve(ws, binary=request.args.get("format") == "bin")

@@ -15,7 +15,9 @@ import pydeck as pdk
 
 from layers.basemap import build_grids_layer, build_landuse_layer, build_roads_layer
 from layers.buildings import build_buildings_layer
-from layers.style import RGB, STYLES, MapStyle, use_legend
+from layers.sensors import build_sensor_grids_layer, build_sensors_layer
+from layers.style import RGB, STYLES, MapStyle, sensor_state_legend, use_legend, warning_legend
+from layers.warnings import build_warnings_layer
 
 Sources = Mapping[str, gpd.GeoDataFrame]
 
@@ -66,12 +68,31 @@ def _buildings(src: Sources, style: MapStyle) -> pdk.Layer:
     return build_buildings_layer(src["buildings"], style=style, addresses=src.get("addresses"))
 
 
+def _sensor_grids(src: Sources, style: MapStyle) -> pdk.Layer:
+    return build_sensor_grids_layer(src["grids"], style=style)
+
+
+def _sensors(src: Sources, style: MapStyle) -> pdk.Layer:
+    return build_sensors_layer(src["sensors"], style=style, buildings=src.get("buildings"))
+
+
+def _warnings(src: Sources, style: MapStyle) -> pdk.Layer:
+    return build_warnings_layer((), style=style)  # the browser fills in live warnings
+
+
 LAYERS: dict[str, LayerSpec] = {
     spec.id: spec
     for spec in (
         LayerSpec("landuse", _landuse, ("landuse",), "用地与水系", "Land use & water"),
         LayerSpec("roads", _roads, ("roads",), "道路", "Roads"),
         LayerSpec("grids", _grids, ("grids",), "网格边界", "Grid boundaries"),
+        LayerSpec(
+            "sensor-grids",
+            _sensor_grids,
+            ("grids", "sensors"),
+            "网格实时状态（最差）",
+            "Grid live state (worst)",
+        ),
         LayerSpec(
             "buildings",
             _buildings,
@@ -80,6 +101,15 @@ LAYERS: dict[str, LayerSpec] = {
             "Buildings",
             legend=use_legend,
         ),
+        LayerSpec(
+            "sensors",
+            _sensors,
+            ("sensors",),
+            "传感器实时状态",
+            "Sensors, live state",
+            legend=sensor_state_legend,
+        ),
+        LayerSpec("warnings", _warnings, (), "预警", "Warnings", legend=warning_legend),
     )
 }
 

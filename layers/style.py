@@ -230,3 +230,37 @@ def warning_legend(lang: str = "zh") -> list[tuple[str, RGB]]:
     """Legend rows ``(label, colour)`` of the four warning levels, least severe first."""
     col = 0 if lang == "zh" else 1
     return [(WARNING_NAMES[level][col], WARNING_COLOURS[level]) for level in WARNING_LEVELS]
+
+
+# --- live sensor states (layers.sensors, the wall screen) ------------------------------------
+#: live state classes of a sensor, least to most severe; the grid layer shows the worst inside
+SENSOR_STATES: tuple[str, ...] = ("ok", "stale", "rejected", "alarm")
+#: state → (colour, 中文, English); Okabe–Ito hues plus grey, always shown with their text
+SENSOR_STATE_STYLE: dict[str, tuple[RGB, str, str]] = {
+    "ok": (OKABE_ITO["bluish_green"], "正常", "Live"),
+    "stale": ((150, 150, 150), "数据过期", "Stale"),
+    "rejected": (OKABE_ITO["reddish_purple"], "数据异常", "Rejected"),
+    "alarm": (OKABE_ITO["vermillion"], "超限报警", "Alarm"),
+}
+#: a reading at or above this SI value raises the sensor's ``alarm`` state (quantities not
+#: listed never alarm). Sources: 30 mm/h is China's 暴雨 hourly class; 15 cm of road water
+#: stops cars; 20 % LEL is the usual first gas-alarm set point (GB 15322); 60 °C indoor air
+#: and any smoke-detector or elevator fault code are alarms by definition.
+SENSOR_ALARM_SI: dict[str, float] = {
+    "rain__intensity": 30.0 / 3.6e6,
+    "river__water_level": 3.5,
+    "drain__water_depth": 1.0,
+    "road__water_depth": 0.15,
+    "building__smoke_alarm": 0.5,
+    "building__air_temperature": 60.0,
+    "building__gas_concentration": 0.20,
+    "elevator__status": 0.5,
+}
+#: below this deck.gl zoom the wall screen shows grids by worst state instead of points
+AGGREGATE_BELOW_ZOOM = 15.5
+
+
+def sensor_state_legend(lang: str = "zh") -> list[tuple[str, RGB]]:
+    """Legend rows ``(label, colour)`` of the live sensor states, least severe first."""
+    col = 1 if lang == "zh" else 2
+    return [(SENSOR_STATE_STYLE[s][col], SENSOR_STATE_STYLE[s][0]) for s in SENSOR_STATES]

@@ -96,6 +96,9 @@
     }
     entry.payload = payload;
     window.streettwinDecks = decks; // for debugging and browser tests
+    window.streettwinLang = state.lang;
+    // live values, quality and warnings recolour the sensor layers (streettwin_live.js)
+    if (window.streettwinLive) window.streettwinLive.attach(containerId, entry);
     return "ready:" + payload.style + ":" + (payload.deck.layers || []).length;
   }
 

@@ -146,7 +146,7 @@ def test_dark_style_english_and_building_tooltip(map_page, artifacts_dir: Path) 
     page, log = map_page
     wait_drawn(page)
     page.get_by_text("深色", exact=True).click()
-    page.wait_for_function(f"({READY})() === 'ready:dark:4'", timeout=30_000)
+    page.wait_for_function(f"({READY})() === 'ready:dark:7'", timeout=30_000)
     page.get_by_text("EN", exact=True).click()
     page.wait_for_function(
         "document.getElementById('st-title').textContent === 'StreetTwin street digital twin'"

@@ -109,9 +109,17 @@ def test_map_layout_carries_the_district_deck(app, map_page) -> None:
     assert external_hosts(text) == set()
     store = _find(payload, "st-deck")["props"]["data"]
     deck = store["deck"]
-    assert [layer["id"] for layer in deck["layers"]] == ["landuse", "roads", "grids", "buildings"]
+    assert [layer["id"] for layer in deck["layers"]] == [
+        "landuse",
+        "roads",
+        "grids",
+        "sensor-grids",
+        "buildings",
+        "sensors",
+        "warnings",
+    ]
     assert "mapStyle" not in deck and "mapProvider" not in deck
-    buildings = deck["layers"][-1]["data"]["features"]
+    buildings = deck["layers"][4]["data"]["features"]
     assert len(buildings) == 12
     view = deck["initialViewState"]
     assert 113.75 < view["longitude"] < 113.754 and 23.02 < view["latitude"] < 23.022

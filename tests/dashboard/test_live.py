@@ -37,7 +37,8 @@ def put(state: LiveState, row: int, value: float, t: float) -> None:
     state.apply(np.array([row]), np.array([value]), np.array([t]), t + 0.1)
 
 
-def test_values_coalesce_to_the_newest_per_sensor() -> None:
+def test_values_coalesce_to_the_newest_per_sensor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "SETTLE_S", 0.0)
     hub, state = make_hub()
     client = hub.connect()
     for k in range(5):
@@ -56,6 +57,8 @@ def test_value_frames_are_at_most_two_per_second(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(live.time, "monotonic", lambda: clock[0])
     put(state, 0, 1.0, 10.0)
     hub.pump()
+    assert client.next_frames(hub.sensor_ids, timeout=0) == []  # settling: a scan lands together
+    clock[0] += live.SETTLE_S
     assert len(client.next_frames(hub.sensor_ids, timeout=0)) == 1
     put(state, 0, 2.0, 11.0)
     hub.pump()
