@@ -105,8 +105,21 @@ def create_app(
         register_live_routes(server, runtime)
         register_readings_api(server, IngestContext(runtime.pipeline, runtime.ingest_token))
         register_metrics(server, runtime_metrics(runtime))
+    if getattr(runtime, "warnings", None) is not None:
+        from dashboard.api_alerts import api_alerts
+
+        server.register_blueprint(api_alerts)
     register_openapi(server)
     register_deckgl_route(server)
+    # dispatch (tickets, login, reports in) when the settings name an event store
+    from dashboard.dispatch_service import build_dispatch
+
+    dispatch_service = build_dispatch(registry, settings, runtime)
+    if dispatch_service is not None:
+        from dashboard.api_dispatch import register_dispatch_api
+
+        secure = bool(settings.get("AUTH_COOKIE_SECURE", True))
+        register_dispatch_api(server, dispatch_service, secure=secure)
     # Page modules register their callbacks in Dash's process-wide list, which the next app
     # to serve a request would take. Claim them for this app now, so that building several
     # apps in one process (tests, workers) gives each its own copy.

@@ -16,6 +16,7 @@ from typing import Any
 
 #: bench NAME → "module:function"; the function takes the parsed args and returns a dict.
 BENCHES: dict[str, str] = {
+    "ui": "dashboard.bench_ui:bench_ui",
     "scale": "sim.district.scale:bench_scale",
     "flood": "sim.flood.bench:bench_flood",
     "fire": "sim.fire.bench:bench_fire",
@@ -23,6 +24,8 @@ BENCHES: dict[str, str] = {
     "faults": "sim.utility.bench:bench_faults",
     "dispatch": "twin.events.bench:bench_dispatch",
     "ingest": "dashboard.bench_ingest:bench_ingest",
+    "warning": "sim.nowcast.bench:bench_warning",
+    "ensemble": "sim.scenario.bench:bench_ensemble",
 }
 
 #: validate NAME → "module:function"; returns {"passed": bool, "cases": [...]}.
@@ -37,6 +40,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dashboard.commands.serve",
     "dashboard.commands.devices",
     "dashboard.commands.demo",
+    "dashboard.commands.scenario",
 )
 
 

@@ -53,6 +53,8 @@ class TwinRuntime:
     hub: LiveHub
     ingest_token: str = ""
     poller: Any = None
+    #: the warning service (dashboard.warning_service), started and stopped with the runtime
+    warnings: Any = None
     stale_after_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     events: deque = field(default_factory=lambda: deque(maxlen=RECENT_EVENTS))
     started_at: float = field(default_factory=time.time)
@@ -60,6 +62,8 @@ class TwinRuntime:
     _stop: threading.Event = field(default_factory=threading.Event)
     _loop: asyncio.AbstractEventLoop | None = None
     _queue: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    #: callables told of every published event (e.g. the dispatch service opening tickets)
+    listeners: list = field(default_factory=list)
 
     # --- events -------------------------------------------------------------------------
     def publish_event(self, event: dict[str, Any]) -> None:
@@ -68,6 +72,11 @@ class TwinRuntime:
         event.setdefault("at", time.time())
         self.events.append(event)
         self.hub.publish_event(event)
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception:  # one failing consumer must not block the others or the caller
+                log.exception("event listener failed")
 
     # --- adapters -----------------------------------------------------------------------
     def modbus_sink(self, sensor_ids: np.ndarray, values: np.ndarray, observed, source: str):
@@ -131,10 +140,14 @@ class TwinRuntime:
         self._spawn("ingest-writer", self._ingest_loop)
         if self.poller is not None:
             self._spawn("modbus-poller", self._poller_loop)
+        if self.warnings is not None:
+            self.warnings.start()
 
     def stop(self) -> None:
         """Stop background threads and close the log."""
         self._stop.set()
+        if self.warnings is not None:
+            self.warnings.stop()
         self.hub.stop()
         if self._loop is not None and self.poller is not None:
             fut = asyncio.run_coroutine_threadsafe(self.poller.stop(), self._loop)

@@ -5,7 +5,9 @@ Two figures on SQLite (WAL, synchronous=FULL, on a temp file):
 - ``transitions_per_s``: full lifecycles (dispatch → ... → close, each with its transition,
   SLA timers and hash-chained audit row) applied through :meth:`TicketStore.apply` in batches
   — group commit, every step durable before it is acknowledged. One commit per step is also
-  reported (``transitions_per_s_single_commit``): it is bound by the disk's fsync rate.
+  reported (``transitions_per_s_single_commit``): it is bound by the disk's fsync rate; and
+  ``transitions_per_s_group_commit``: 32 threads each calling ``transition()`` one step at a
+  time, grouped into shared transactions by the store's writer thread.
 - ``kpi_query_ms``: :func:`kpi_figures` by type over 1,000,000 historical tickets (20,000 with
   ``--smoke``), bulk-inserted with Core ``executemany`` and rolled up once (as an import
   would); median of ``--repeat`` runs. Beside it: by grid × week over the last 12 weeks, and
@@ -36,6 +38,8 @@ SMOKE_HISTORY_TICKETS = 20_000
 LIFECYCLE_TICKETS = 400
 SMOKE_LIFECYCLE_TICKETS = 60
 BATCH = 100
+#: concurrent callers in the group-commit figure (web request threads)
+GROUP_COMMIT_THREADS = 32
 INSERT_CHUNK = 50_000
 #: 2026-01-05 00:00 UTC, a Monday: start of the synthetic history [s]
 HISTORY_START = 1_767_571_200.0
@@ -94,6 +98,29 @@ def measure_transitions(url: str, n: int, batch: int | None) -> float:
     elapsed = time.perf_counter() - t0
     engine.dispose()
     return done / elapsed
+
+
+def measure_group_commit(url: str, n: int, threads: int = GROUP_COMMIT_THREADS) -> float:
+    """Transitions per second when ``threads`` callers each call :meth:`TicketStore.transition`
+    (one step at a time, as web requests do); the store's writer thread groups them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = make_engine(url)
+    store = TicketStore(engine)
+    steps = _lifecycle_steps(store, n)
+
+    def run(req: TransitionRequest) -> None:
+        store.transition(
+            req.ticket_id, req.action, actor=req.actor, note=req.note, crew_id=req.crew_id
+        )
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        for row in steps:  # a ticket's steps are ordered; tickets run concurrently
+            list(pool.map(run, row))
+    elapsed = time.perf_counter() - t0
+    engine.dispose()
+    return sum(len(r) for r in steps) / elapsed
 
 
 def synthetic_history(n: int, rng: np.random.Generator) -> list[dict]:
@@ -187,10 +214,12 @@ def bench_dispatch(args) -> dict:
         batched_url = sqlite_url(Path(tmp) / "batched.db")
         single_url = sqlite_url(Path(tmp) / "single.db")
         hist_url = sqlite_url(Path(tmp) / "history.db")
-        for url in (batched_url, single_url, hist_url):
+        group_url = sqlite_url(Path(tmp) / "group.db")
+        for url in (batched_url, single_url, hist_url, group_url):
             upgrade(url)
         per_s = measure_transitions(batched_url, n_life, BATCH)
         per_s_single = measure_transitions(single_url, max(10, n_life // 4), None)
+        per_s_group = measure_group_commit(group_url, n_life)
         engine = make_engine(hist_url)
         load_s = load_history(engine, n_hist)
         rollup_s = build_rollup(engine)
@@ -205,6 +234,8 @@ def bench_dispatch(args) -> dict:
     return {
         "transitions_per_s": round(per_s, 1),
         "transitions_per_s_single_commit": round(per_s_single, 1),
+        "transitions_per_s_group_commit": round(per_s_group, 1),
+        "group_commit_threads": GROUP_COMMIT_THREADS,
         "batch": BATCH,
         "lifecycle_tickets": n_life,
         "kpi_query_ms": round(kpi_type_ms, 1),

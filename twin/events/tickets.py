@@ -17,21 +17,16 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from twin.events import audit, kpi, sla
+from twin.events import audit, kpi, sla, writepath
 from twin.events.db import session_factory
+from twin.events.groupcommit import GroupCommitWriter
 from twin.events.lifecycle import (
-    HANDLED_STATES,
     LEVELS,
-    MILESTONE_COLUMN,
     OPEN_STATES,
     SOURCES,
     SYSTEM,
     TICKET_TYPES,
-    TRANSITIONS,
     Actor,
-    InvalidTransitionError,
-    StaleTicketError,
-    TicketError,
     TicketNotFoundError,
     TicketView,
     TransitionRequest,
@@ -39,7 +34,7 @@ from twin.events.lifecycle import (
     check_opaque_ref,
     iso_week,
 )
-from twin.events.models import Crew, Ticket, Transition
+from twin.events.models import Ticket, Transition
 from twin.events.roles import SCOPES, PermissionDeniedError, can
 
 
@@ -54,6 +49,9 @@ class TicketStore:
         Returns UTC epoch seconds (inject a frozen clock in tests).
     policy : sla.SlaPolicy
         Time limits.
+    group_commit : bool
+        Route :meth:`transition` through a :class:`~twin.events.groupcommit.GroupCommitWriter`
+        (concurrent callers share one transaction and one fsync).
     """
 
     def __init__(
@@ -62,11 +60,14 @@ class TicketStore:
         *,
         clock: Callable[[], float] = time.time,
         policy: sla.SlaPolicy = sla.DEFAULT_POLICY,
+        group_commit: bool = True,
     ) -> None:
         self.engine = engine
         self.sessions = session_factory(engine)
         self.clock = clock
         self.policy = policy
+        #: the single writer thread that batches concurrent :meth:`transition` calls
+        self.writer = GroupCommitWriter(self.apply) if group_commit else None
 
     # -- create -------------------------------------------------------------------------
     def create(
@@ -153,9 +154,16 @@ class TicketStore:
         into: int | None = None,
         expected_version: int | None = None,
     ) -> TransitionView:
-        """Apply one action and return the committed step (raises on refusal)."""
+        """Apply one action and return the committed step (raises on refusal).
+
+        With group commit on (the default) the step joins whatever other threads are
+        submitting at the same moment in one transaction; it returns after that commit.
+        """
         req = TransitionRequest(ticket_id, action, actor, note, crew_id, into, expected_version)
-        (result,) = self.apply([req])
+        if self.writer is not None:
+            result = self.writer(req)
+        else:
+            (result,) = self.apply([req])
         if isinstance(result, Exception):
             raise result
         return result
@@ -166,105 +174,13 @@ class TicketStore:
         Every step is checked completely before it writes anything, so a refused step
         leaves the others intact; its slot in the result holds the exception (denials are
         audited). Nothing is returned before the commit; a database error fails the batch.
+        The write path is SQLAlchemy Core (:mod:`twin.events.writepath`).
         """
-        results: list[TransitionView | Exception] = []
+        if not requests:
+            return []
         now = self.clock()
-        # no autoflush: the whole batch is flushed once at commit (executemany inserts)
-        with self.sessions() as s, s.begin(), s.no_autoflush:
-            for req in requests:
-                try:
-                    results.append(self._step(s, req, now))
-                except PermissionDeniedError as exc:
-                    self._audit_denied(s, req.actor, req.action, req.ticket_id, now)
-                    results.append(exc)
-                except TicketError as exc:
-                    results.append(exc)
-        return results
-
-    def _step(self, s: Session, req: TransitionRequest, now: float) -> TransitionView:
-        t = s.execute(select(Ticket).where(Ticket.id == req.ticket_id).with_for_update()).scalar()
-        if t is None:
-            raise TicketNotFoundError(f"no ticket {req.ticket_id}")
-        _authorise(req.actor, req.action, t)
-        if req.expected_version is not None and req.expected_version != t.version:
-            raise StaleTicketError(
-                f"ticket {t.id} is at version {t.version}, not {req.expected_version}"
-            )
-        to_state = TRANSITIONS.get((t.state, req.action))
-        if to_state is None:
-            allowed = sorted(a for (st, a) in TRANSITIONS if st == t.state) or ["nothing"]
-            raise InvalidTransitionError(
-                f"cannot {req.action} ticket {t.id}: it is {t.state}; "
-                f"from {t.state} you may {', '.join(allowed)}"
-            )
-        from_state = t.state
-        before = kpi.contribution(t)
-        detail = self._effects(s, t, req, to_state, now)
-        t.state = to_state
-        column = MILESTONE_COLUMN.get(to_state)
-        if column is not None:
-            setattr(t, column, now)
-        t.version += 1
-        t.updated_at = now
-        t.escalation = 0
-        kpi.apply_delta(s, t, before)
-        row = _transition(t, t.version, req.action, from_state, to_state, req.actor, now, req.note)
-        s.add(row)
-        sla.cancel_pending(s, t.id, now)
-        sla.schedule(s, t, now, self.policy)
-        self._audit(
-            s, req.actor, req.action, t, now, {"from": from_state, "to": to_state, **detail}
-        )
-        return TransitionView.of(row)
-
-    def _effects(
-        self, s: Session, t: Ticket, req: TransitionRequest, to_state: str, now: float
-    ) -> dict:
-        """Crew bookkeeping and merge/reopen side effects; all checks come before any write."""
-        action = req.action
-        if action in ("dispatch", "reassign"):
-            if req.crew_id is None:
-                raise InvalidTransitionError(f"{action} needs a crew_id")
-            if req.crew_id == t.crew_id:
-                raise InvalidTransitionError(f"ticket {t.id} is already with crew {t.crew_id}")
-            crew = s.get(Crew, req.crew_id, with_for_update=True)
-            if crew is None:
-                raise InvalidTransitionError(f"no crew {req.crew_id!r}")
-            if crew.state != "free":
-                raise InvalidTransitionError(f"crew {crew.id} is {crew.state}, not free")
-            self._free_crew(s, t)
-            crew.state = "busy"
-            t.crew_id = crew.id
-            return {"crew": crew.id}
-        if action == "merge":
-            if req.into is None or req.into == t.id:
-                raise InvalidTransitionError("merge needs another ticket to merge into")
-            target = s.get(Ticket, req.into)
-            if target is None or target.state not in OPEN_STATES | HANDLED_STATES:
-                raise InvalidTransitionError(f"ticket {req.into} is not live: cannot merge into it")
-            self._free_crew(s, t)
-            t.merged_into_id = target.id
-            return {"into": target.id}
-        if action in ("reject", "resolve"):
-            self._free_crew(s, t)
-            if action == "reject":
-                t.crew_id = None
-        elif action == "reject_fix" and t.crew_id is not None:
-            crew = s.get(Crew, t.crew_id, with_for_update=True)
-            crew.state = "busy"
-        elif action == "reopen":
-            t.crew_id = None
-            t.sla_base_at = now
-            for column in MILESTONE_COLUMN.values():
-                setattr(t, column, None)
-        return {}
-
-    @staticmethod
-    def _free_crew(s: Session, t: Ticket) -> None:
-        if t.crew_id is not None:
-            crew = s.get(Crew, t.crew_id, with_for_update=True)
-            if crew is not None and crew.state == "busy":
-                crew.state = "free"
+        with self.engine.begin() as conn:
+            return writepath.apply_batch(conn, requests, now, self.policy)
 
     # -- access and audit ---------------------------------------------------------------
     @staticmethod
@@ -326,16 +242,6 @@ class TicketStore:
                 select(Transition).where(Transition.ticket_id == ticket_id).order_by(Transition.seq)
             )
             return [TransitionView.of(r) for r in rows]
-
-
-def _authorise(actor: Actor, action: str, t: Ticket) -> None:
-    """Raise PermissionDeniedError unless the role may act, and a crew only on its own ticket."""
-    if not can(actor.role, f"ticket.{action}"):
-        raise PermissionDeniedError(f"role {actor.role!r} may not ticket.{action}")
-    if SCOPES.get(actor.role) == "own_crew" and (
-        actor.crew_id is None or t.crew_id != actor.crew_id
-    ):
-        raise PermissionDeniedError(f"ticket {t.id} is not dispatched to crew {actor.crew_id!r}")
 
 
 def _visible(actor: Actor, t: Ticket) -> bool:
