@@ -36,6 +36,7 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, object]:
         "DISTRICT_DIR": str(args.district),
         "DATABASE_URL": args.db,
         "DEVICE_PORT": args.device_port,
+        "WEBHOOK_URL": os.environ.get("STREETTWIN_WEBHOOK_URL") or None,
     }
 
 
@@ -79,8 +80,12 @@ def run(args: argparse.Namespace) -> int:
     regmap = register_map_for(args, registry)
     if regmap is not None:
         runtime.attach_modbus(regmap)
+    from dashboard.warning_service import attach_warning_service
+
+    settings = settings_from_args(args)
+    attach_warning_service(runtime, settings)  # nowcasts and warnings, started with the runtime
     runtime.start()
-    app = create_app(registry, settings=settings_from_args(args), runtime=runtime)
+    app = create_app(registry, settings=settings, runtime=runtime)
     log.info(
         "district %s: %d buildings loaded in %.1f s",
         registry.meta.get("name_en", ""),

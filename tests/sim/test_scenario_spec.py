@@ -23,7 +23,7 @@ def test_shipped_scenarios_load_with_times_in_seconds():
     storm = files["rainstorm_50y"]
     assert storm.duration_s == 150 * 60
     assert storm.flood.rain.return_period_y == 50
-    assert files["fire_wind"].fire.ignition == ("B000001",)
+    assert files["fire_wind"].fire.ignition == ("B000469",)
     assert files["fire_wind"].fire.wind_from_deg == 45
     burst = files["pipe_burst_feeder_outage"]
     assert [(f.kind, f.start_s, f.duration_s) for f in burst.faults] == [
