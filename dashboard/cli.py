@@ -41,6 +41,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dashboard.commands.devices",
     "dashboard.commands.demo",
     "dashboard.commands.scenario",
+    "dashboard.commands.world",
 )
 
 

@@ -33,6 +33,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--speed", type=float, default=1.0, help="world time per wall second")
     p.add_argument("--seed", type=int, default=0, help="world seed")
     p.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    p.add_argument(
+        "--control-port",
+        type=int,
+        default=5120,
+        help="loopback HTTP port to start storms/faults in the world (0: off)",
+    )
     p.set_defaults(func=run)
 
 
@@ -47,14 +53,14 @@ def synthetic_source(sensors, seed: int = 0) -> Callable[[float], np.ndarray]:
     return lambda now: mid + amp * np.sin(2 * np.pi * now / period + phase)
 
 
-def world_source(registry, seed: int, speed: float) -> Callable[[float], np.ndarray] | None:
-    """``now -> values`` from ``sim.world.World``, or None when it is not available."""
+def world_source(registry, seed: int, speed: float):
+    """``(world, now -> values)`` from ``sim.world.World``, or ``(None, None)``."""
     try:
         from sim.world import World
     except ImportError:
-        return None
+        return None, None
     world = World(registry, seed=seed, t0=time.time(), speed=speed)
-    return lambda now: (world.advance_to(now), world.sensor_values())[1]
+    return world, lambda now: (world.advance_to(now), world.sensor_values())[1]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,7 +84,12 @@ def run(args: argparse.Namespace) -> int:
         )
         log.info("register map written to %s", out)
         bind_host = None
-    values_of = world_source(registry, args.seed, args.speed)
+    world, values_of = world_source(registry, args.seed, args.speed)
+    if world is not None and args.control_port:
+        from dashboard.world_control import serve_world_control
+
+        serve_world_control(world, "127.0.0.1", args.control_port)
+        print(f"world control on http://127.0.0.1:{args.control_port}/", flush=True)
     if values_of is None:
         log.warning("sim.world not available: serving synthetic values")
         values_of = synthetic_source(sensors, args.seed)
