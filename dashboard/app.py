@@ -120,6 +120,9 @@ def create_app(
 
         secure = bool(settings.get("AUTH_COOKIE_SECURE", True))
         register_dispatch_api(server, dispatch_service, secure=secure)
+        from dashboard.api_crew_sync import register_crew_sync
+
+        register_crew_sync(server)
     # Page modules register their callbacks in Dash's process-wide list, which the next app
     # to serve a request would take. Claim them for this app now, so that building several
     # apps in one process (tests, workers) gives each its own copy.

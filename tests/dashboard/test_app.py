@@ -166,7 +166,8 @@ def test_fit_view_centres_the_bounds() -> None:
     assert view["zoom"] - wider["zoom"] == pytest.approx(1.0, abs=0.01)  # twice as wide
 
 
-def test_serve_parser_takes_the_contract_options() -> None:
+def test_serve_parser_takes_the_contract_options(monkeypatch) -> None:
+    monkeypatch.delenv("STREETTWIN_WEBHOOK_URL", raising=False)
     args = build_parser().parse_args(
         ["serve", "--district", "d", "--host", "0.0.0.0", "--port", "9000", "--db", "sqlite://"]
     )
@@ -175,6 +176,7 @@ def test_serve_parser_takes_the_contract_options() -> None:
         "DISTRICT_DIR": "d",
         "DATABASE_URL": "sqlite://",
         "DEVICE_PORT": None,
+        "WEBHOOK_URL": None,
     }
     defaults = build_parser().parse_args(["serve", "--district", "d"])
     assert (defaults.host, defaults.port, defaults.db) == ("127.0.0.1", 8050, None)

@@ -1,0 +1,372 @@
+"""The dispatch page (``/dispatch``): the operators' queue, crew suggestion, actions and history.
+
+The queue is sorted by warning level, then by the nearest SLA deadline; countdowns tick in the
+browser (``assets/streettwin_pages.js``). Every change goes through the ticket store with the
+caller's own actor (the store re-checks role and scope) and is pushed to every open page as a
+``{"type": "ticket"}`` event on ``/ws/live``; pages refresh on such an event, and every
+:data:`POLL_MS` anyway in case the socket is down.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dash
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from sqlalchemy import select
+
+from dashboard.dispatch_desk import (
+    countdown_text,
+    handle_action,
+    in_my_grids,
+    open_report_ticket,
+    pending_deadlines,
+    sort_queue,
+    suggestion,
+)
+from dashboard.i18n_pages import LEVEL_NAMES, STATE_NAMES, TYPE_NAMES, tr
+from dashboard.pages._access import (
+    denied,
+    id_of,
+    lang_of,
+    may,
+    may_open,
+    page_principal,
+    ticket_store,
+)
+
+dash.register_page(__name__, path="/dispatch", name="Dispatch", title="StreetTwin 调度", order=3)
+
+PATH = "/dispatch"
+#: fallback refresh when the live socket is down [ms]
+POLL_MS = 4000
+#: states shown in the queue: open work, plus fixes waiting for verification and closure
+QUEUE_STATES = ("reported", "dispatched", "accepted", "on_site", "resolved", "verified")
+#: closed tickets kept at the bottom of the queue, newest first
+RECENT_CLOSED = 10
+
+
+def layout(lang: str = "zh", **_: Any) -> html.Div:
+    """The page for operators and managers (leaders see it read-only)."""
+    lang = lang_of(lang)
+    principal = page_principal()
+    if not may_open(principal, PATH):
+        return denied(PATH, lang)
+    writable = may(principal, "ticket.dispatch")
+    return html.Div(
+        className="st-wp st-dispatch",
+        lang="zh-CN" if lang == "zh" else "en",
+        children=[
+            html.Header(
+                className="st-wp-head",
+                children=[
+                    html.H1(tr("dispatch_title", lang)),
+                    html.Span(principal.user.username, className="st-who"),
+                    html.Span(
+                        "" if writable else tr("read_only", lang),
+                        id="st-dsp-readonly",
+                        className="st-readonly",
+                    ),
+                ],
+            ),
+            html.Div(
+                className="st-dsp-cols",
+                children=[
+                    html.Section(
+                        [html.H2(tr("queue", lang)), html.Div(id="st-dsp-queue")],
+                        className="st-dsp-queue",
+                    ),
+                    html.Section(
+                        [
+                            html.Div(tr("select_ticket", lang), id="st-dsp-detail"),
+                            html.Div(id="st-dsp-msg", className="st-msg", role="status"),
+                        ],
+                        className="st-dsp-side",
+                    ),
+                ],
+            ),
+            html.Section(
+                [html.H2(tr("reports", lang)), html.Div(id="st-dsp-reports")],
+                className="st-dsp-reports",
+            ),
+            dcc.Store(id="st-dsp-lang", data=lang),
+            dcc.Store(id="st-dsp-selected"),
+            # bumped by streettwin_pages.js on a ticket event from /ws/live
+            dcc.Store(id="st-live-bump", data=0),
+            dcc.Interval(id="st-dsp-poll", interval=POLL_MS),
+        ],
+    )
+
+
+# -- pure helpers (tested as plain functions) -----------------------------------------------
+
+
+def queue_table(tickets: list[Any], deadlines: dict[int, float], now: float, lang: str):
+    """The queue as an HTML table; rows are buttons selecting the ticket."""
+    if not tickets:
+        return html.P(tr("no_tickets", lang), className="st-empty")
+    head = html.Tr(
+        [
+            html.Th(h)
+            for h in ("#", tr("level", lang), tr("type", lang), tr("state", lang))
+            + (tr("grid", lang), tr("crew", lang), tr("deadline", lang))
+        ]
+    )
+    rows = []
+    for t in tickets:
+        deadline = deadlines.get(t.id)
+        left = "" if deadline is None else countdown_text(deadline - now, lang)
+        rows.append(
+            html.Tr(
+                id={"type": "st-dsp-row", "id": t.ref},
+                className=f"st-row st-level-{t.level} st-state-{t.state}",
+                n_clicks=0,
+                tabIndex="0",
+                **{"data-ticket": t.ref, "data-state": t.state},
+                children=[
+                    html.Td(t.ref[:6], className="st-ref"),
+                    html.Td(tr(t.level, lang, LEVEL_NAMES), className="st-level"),
+                    html.Td(tr(t.type, lang, TYPE_NAMES)),
+                    html.Td(tr(t.state, lang, STATE_NAMES), className="st-state"),
+                    html.Td(t.grid_code),
+                    html.Td(t.crew_id or "—"),
+                    html.Td(
+                        left,
+                        className="st-countdown",
+                        **({} if deadline is None else {"data-deadline": f"{deadline:.0f}"}),
+                    ),
+                ],
+            )
+        )
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="st-table")
+
+
+def history_list(steps: list[Any], lang: str) -> html.Ol:
+    """A ticket's transitions, oldest first: time, who, from → to, note."""
+    items = []
+    for s in steps:
+        when = time.strftime("%m-%d %H:%M:%S", time.localtime(s.at))
+        to = tr(s.to_state, lang, STATE_NAMES)
+        text = f"{when} · {s.actor} ({s.actor_role}) · {s.action} → {to}"
+        if s.crew_id:
+            text += f" · {s.crew_id}"
+        if s.note:
+            text += f" · {s.note}"
+        items.append(html.Li(text))
+    return html.Ol(items, className="st-history", id="st-dsp-history")
+
+
+def _button(label: str, action: str, enabled: bool) -> html.Button:
+    return html.Button(
+        label,
+        id={"type": "st-dsp-act", "action": action},
+        className=f"st-btn st-act-{action}",
+        disabled=not enabled,
+        n_clicks=0,
+    )
+
+
+def detail_panel(store: Any, ticket: Any, principal: Any, lang: str) -> list[Any]:
+    """Everything about one ticket: facts, suggestion, actions allowed to the caller, history."""
+    from twin.events.lifecycle import TRANSITIONS
+
+    crews, best = suggestion(store, ticket)
+    allowed = {a for (st, a) in TRANSITIONS if st == ticket.state}
+
+    def ok(action: str) -> bool:
+        return action in allowed and may(principal, f"ticket.{action}")
+
+    if best is not None:
+        sug = f"{best.crew_id} · {tr('travel', lang)} {best.travel_time_s / 60:.1f} min"
+    else:
+        sug = tr("no_suggestion", lang)
+    options = [{"label": f"{c.id} {c.name} ({c.state})", "value": c.id} for c in crews]
+    assign_action = "dispatch" if ticket.state == "reported" else "reassign"
+    children = [
+        html.H2(
+            f"#{ticket.ref[:6]} · {tr(ticket.type, lang, TYPE_NAMES)}",
+            **{"data-ticket": ticket.ref},
+        ),
+        html.P(
+            [
+                html.Span(
+                    tr(ticket.level, lang, LEVEL_NAMES), className=f"st-pill st-{ticket.level}"
+                ),
+                f" {tr(ticket.state, lang, STATE_NAMES)} · {ticket.grid_code}",
+                f" · {ticket.crew_id}" if ticket.crew_id else "",
+            ],
+            id="st-dsp-facts",
+        ),
+        html.P([html.B(tr("suggested", lang) + ": "), sug], id="st-dsp-suggest"),
+        dcc.Dropdown(
+            id="st-dsp-crew",
+            options=options,
+            value=best.crew_id if best is not None else None,
+            clearable=False,
+            disabled=not ok(assign_action),
+        ),
+        html.Div(
+            className="st-actions",
+            children=[
+                _button(tr("assign", lang), "dispatch", ok("dispatch")),
+                _button(tr("reassign", lang), "reassign", ok("reassign")),
+                _button(tr("escalate", lang), "escalate", may(principal, "ticket.dispatch")),
+                _button(tr("verify", lang), "verify", ok("verify")),
+                _button(tr("close", lang), "close", ok("close")),
+                _button(tr("dismiss", lang), "dismiss", ok("dismiss")),
+            ],
+        ),
+        html.Div(
+            className="st-actions",
+            children=[
+                dcc.Input(
+                    id="st-dsp-into",
+                    type="text",
+                    placeholder=tr("merge_into", lang),
+                    disabled=not ok("merge"),
+                ),
+                _button(tr("merge", lang), "merge", ok("merge")),
+            ],
+        ),
+        html.H3(tr("history", lang)),
+        history_list(store.history(ticket.id, principal.actor), lang),
+    ]
+    return children
+
+
+def reports_list(store: Any, principal: Any, lang: str):
+    """Reports not yet turned into tickets, newest first, each with an "open ticket" button."""
+    from twin.events.models import Report
+
+    with store.sessions() as s:
+        rows = list(
+            s.scalars(
+                select(Report)
+                .where(Report.ticket_id.is_(None))
+                .order_by(Report.id.desc())
+                .limit(50)
+            )
+        )
+    if not rows:
+        return html.P(tr("no_reports", lang), className="st-empty")
+    can_make = may(principal, "ticket.create")
+    items = []
+    for r in rows:
+        when = time.strftime("%m-%d %H:%M", time.localtime(r.created_at))
+        items.append(
+            html.Li(
+                [
+                    html.Span(f"{when} · {r.category} · {r.address or ''} · {r.text[:120]}"),
+                    html.Button(
+                        tr("make_ticket", lang),
+                        id={"type": "st-dsp-report", "id": r.id},
+                        className="st-btn",
+                        disabled=not can_make,
+                        n_clicks=0,
+                    ),
+                ]
+            )
+        )
+    return html.Ul(items, className="st-reports")
+
+
+# -- callbacks ------------------------------------------------------------------------------
+@callback(
+    Output("st-dsp-queue", "children"),
+    Output("st-dsp-reports", "children"),
+    Input("st-dsp-poll", "n_intervals"),
+    Input("st-live-bump", "data"),
+    Input("st-dsp-msg", "children"),
+    State("st-dsp-lang", "data"),
+)
+def refresh_queue(_n, _bump, _msg, lang):
+    """The queue (and the reports to triage), re-read from the store."""
+    lang = lang_of(lang)
+    principal = page_principal()
+    store = ticket_store()
+    if not may_open(principal, PATH):
+        return denied(PATH, lang), ""
+    if store is None:
+        return html.P(tr("not_wired", lang), className="st-na"), ""
+    tickets = in_my_grids(principal, store.list_visible(principal.actor, states=QUEUE_STATES))
+    deadlines = pending_deadlines(store)
+    closed = in_my_grids(principal, store.list_visible(principal.actor, states=("closed",)))
+    closed = closed[:RECENT_CLOSED]
+    ordered = sort_queue(tickets, deadlines) + sorted(closed, key=lambda t: -t.updated_at)
+    table = queue_table(ordered, deadlines, time.time(), lang)
+    return table, reports_list(store, principal, lang)
+
+
+@callback(
+    Output("st-dsp-selected", "data"),
+    Input({"type": "st-dsp-row", "id": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def select_ticket(clicks):
+    """A queue row clicked: remember its ticket id."""
+    if not ctx.triggered_id or not any(clicks or []):
+        return dash.no_update
+    return ctx.triggered_id["id"]
+
+
+@callback(
+    Output("st-dsp-detail", "children"),
+    Input("st-dsp-selected", "data"),
+    Input("st-dsp-msg", "children"),
+    Input("st-live-bump", "data"),
+    State("st-dsp-lang", "data"),
+)
+def show_detail(ref, _msg, _bump, lang):
+    """The selected ticket's panel."""
+    lang = lang_of(lang)
+    principal, store = page_principal(), ticket_store()
+    if ref is None or store is None or not may_open(principal, PATH):
+        return tr("select_ticket", lang)
+    from twin.events.lifecycle import TicketNotFoundError
+
+    try:
+        ticket = store.get(id_of(store, ref) or -1, principal.actor)
+    except TicketNotFoundError:
+        return tr("select_ticket", lang)
+    if not in_my_grids(principal, [ticket]):
+        return tr("select_ticket", lang)
+    return detail_panel(store, ticket, principal, lang)
+
+
+@callback(
+    Output("st-dsp-msg", "children", allow_duplicate=True),
+    Input({"type": "st-dsp-report", "id": ALL}, "n_clicks"),
+    State("st-dsp-lang", "data"),
+    prevent_initial_call=True,
+)
+def on_report(report_clicks, lang):
+    """ "Open ticket" on a report (operators and managers only)."""
+    lang = lang_of(lang)
+    trig = ctx.triggered_id
+    if not trig or not any(report_clicks or []):
+        return dash.no_update
+    principal, store = page_principal(), ticket_store()
+    if store is None:
+        return tr("not_wired", lang)
+    if not may(principal, "ticket.create"):
+        return tr("read_only", lang)
+    return f"{tr(open_report_ticket(store, principal, trig['id']), lang)} · {time.time():.0f}"
+
+
+@callback(
+    Output("st-dsp-msg", "children"),
+    Input({"type": "st-dsp-act", "action": ALL}, "n_clicks"),
+    State("st-dsp-selected", "data"),
+    State("st-dsp-crew", "value"),
+    State("st-dsp-into", "value"),
+    State("st-dsp-lang", "data"),
+    prevent_initial_call=True,
+)
+def on_action(act_clicks, ref, crew_id, into, lang):
+    """An action button: checked against the caller's role here and again in the store."""
+    lang = lang_of(lang)
+    trig = ctx.triggered_id
+    if not trig or not any(act_clicks or []):
+        return dash.no_update
+    return handle_action(page_principal(), ticket_store(), ref, trig["action"], crew_id, into, lang)

@@ -1,0 +1,380 @@
+"""The scenarios page (``/scenarios``): what-if runs for emergency managers, off the live twin.
+
+A run reads the registry and writes only its own dataset — it never touches the live state,
+warnings or tickets — in a background thread whose progress a ``dcc.Interval`` polls. The
+result's timeline is scrubbed with a slider over its output times on a deck.gl map beside the
+baseline (the start state, t = 0); affected buildings, roads and critical facilities are listed
+with figures and charts; a run can be saved (NetCDF + the district's results index) and
+exported as a self-contained HTML briefing in Chinese or English (:mod:`dashboard.briefing`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dash
+import numpy as np
+import plotly.graph_objects as go
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+
+from dashboard import briefing
+from dashboard.i18n_pages import tr
+from dashboard.pages._access import denied, lang_of, may, may_open, page_principal
+from dashboard.scenario_jobs import (
+    SCENARIOS_DIR,
+    ScenarioJob,
+    customise,
+    get_job,
+    map_payload,
+    scenario_files,
+    start_job,
+)
+
+dash.register_page(__name__, path="/scenarios", name="Scenarios", title="StreetTwin 推演", order=6)
+
+PATH = "/scenarios"
+PEOPLE_KEYS = (
+    "people_affected", "elderly_alone_affected", "disabled_affected", "children_affected",
+)  # fmt: skip
+
+
+# -- layout ---------------------------------------------------------------------------------------
+def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
+    """Scenario choice and parameters, run + progress, maps, figures, save and briefing;
+    ``?file=<name>.toml`` preselects a scenario."""
+    lang = lang_of(lang)
+    principal = page_principal()
+    if not may_open(principal, PATH):
+        return denied(PATH, lang)
+    from dashboard.context import current_context
+
+    registry = current_context().registry
+    files = scenario_files()
+    name_col = "name_zh" if lang == "zh" else "name_en"
+    buildings = [
+        {"label": f"{b.building_id} {getattr(b, name_col)}", "value": b.building_id}
+        for b in registry.buildings.itertuples()
+    ]
+
+    def field(label: str, comp: Any) -> html.Div:
+        return html.Div([html.Label(label), comp])
+
+    return html.Div(
+        className="st-wp st-scenarios",
+        lang="zh-CN" if lang == "zh" else "en",
+        children=[
+            html.Header([html.H1(tr("scenarios_title", lang))], className="st-wp-head"),
+            html.P(tr("sandbox", lang), className="st-na"),
+            html.Div(
+                className="st-filters",
+                children=[
+                    field(
+                        tr("scenario", lang),
+                        dcc.Dropdown(
+                            id="st-sc-file",
+                            options=[{"label": p.stem, "value": p.name} for p in files],
+                            value=file
+                            if file in {p.name for p in files}
+                            else (files[0].name if files else None),
+                            clearable=False,
+                        ),
+                    ),
+                    field("min", dcc.Input(id="st-sc-duration", type="number", min=5, step=5)),
+                    field("T (y)", dcc.Input(id="st-sc-return", type="number", min=1, step=1)),
+                    field(
+                        tr("rain_scale", lang),
+                        dcc.Input(id="st-sc-scale", type="number", value=1.0, min=0.1, step=0.1),
+                    ),  # fmt: skip
+                    field(
+                        tr("ignition", lang),
+                        dcc.Dropdown(
+                            id="st-sc-ignition",
+                            options=buildings,
+                            value=buildings[0]["value"] if buildings else None,
+                        ),
+                    ),  # fmt: skip
+                    field(
+                        tr("wind", lang), dcc.Input(id="st-sc-wind", type="number", min=0, step=0.5)
+                    ),
+                    html.Button(tr("run", lang), id="st-sc-run", className="st-btn", n_clicks=0),
+                ],
+            ),
+            html.Div(
+                [
+                    html.Progress(id="st-sc-progress", value="0", max="1", className="st-progress"),
+                    html.Span(id="st-sc-status", role="status"),
+                ]
+            ),
+            html.Div(
+                [tr("time_step", lang), dcc.Slider(id="st-sc-time", min=0, max=0, step=1, value=0)],
+                id="st-sc-timeline",
+            ),
+            html.Div(
+                className="st-sc-cols",
+                children=[
+                    html.Div(
+                        [
+                            html.H2(tr("baseline", lang)),
+                            html.Div(id="st-sc-map-base", className="st-crew-map"),
+                        ]
+                    ),  # fmt: skip
+                    html.Div(
+                        [
+                            html.H2(tr("result", lang)),
+                            html.Div(id="st-sc-map", className="st-crew-map"),
+                        ]
+                    ),  # fmt: skip
+                ],
+            ),
+            html.Div(id="st-sc-map-status", hidden=True),
+            html.Div(id="st-sc-map-base-status", hidden=True),
+            html.H2(tr("affected", lang)),
+            html.Div(id="st-sc-figures"),
+            html.Div(
+                [dcc.Graph(id="st-sc-timeline-chart"), dcc.Graph(id="st-sc-affected-chart")],
+                className="st-charts",
+            ),
+            html.Div(id="st-sc-lists"),
+            html.Div(
+                className="st-actions",
+                children=[
+                    html.Button(tr("save", lang), id="st-sc-save", className="st-btn", n_clicks=0),
+                    dcc.RadioItems(
+                        id="st-sc-brief-lang",
+                        options=[
+                            {"label": "中文", "value": "zh"},
+                            {"label": "English", "value": "en"},
+                        ],
+                        value=lang,
+                        inline=True,
+                    ),
+                    html.Button(
+                        tr("briefing", lang), id="st-sc-brief", className="st-btn", n_clicks=0
+                    ),
+                    html.Span(id="st-sc-saved", role="status"),
+                ],
+            ),
+            dcc.Download(id="st-sc-download"),
+            dcc.Store(id="st-sc-job"),
+            dcc.Store(id="st-sc-deck"),
+            dcc.Store(id="st-sc-deck-base"),
+            dcc.Store(id="st-sc-lang", data=lang),
+            dcc.Interval(id="st-sc-poll", interval=1000, disabled=True),
+        ],
+    )
+
+
+# -- callbacks ------------------------------------------------------------------------------------
+def run_request(file_name, duration_min, return_period_y, rain_scale, ignition, wind, principal):
+    """Check the caller and the inputs, then start the run; returns (job or None, message)."""
+    from sim.scenario.run import Perturbation
+    from sim.scenario.spec import ScenarioError, load_scenario
+
+    if not may(principal, "scenario.run"):
+        return None, "forbidden"
+    path = SCENARIOS_DIR / str(file_name or "")
+    if path.parent != SCENARIOS_DIR or not path.exists():  # names only, never a path
+        return None, "unknown scenario"
+    try:
+        scenario = customise(load_scenario(path), duration_min=duration_min,
+                             return_period_y=return_period_y)  # fmt: skip
+    except ScenarioError as exc:
+        return None, str(exc)
+    from dashboard.context import current_context
+
+    pert = Perturbation(
+        rain_scale=float(rain_scale or 1.0),
+        wind_speed_m_s=None if wind in (None, "") else float(wind),
+        ignition=(str(ignition),) if scenario.hazard == "fire" and ignition else None,
+    )
+    job = start_job(current_context().registry, scenario, pert, principal.user.username)
+    return job, ""
+
+
+@callback(
+    Output("st-sc-job", "data"),
+    Output("st-sc-poll", "disabled"),
+    Output("st-sc-status", "children"),
+    Input("st-sc-run", "n_clicks"),
+    State("st-sc-file", "value"),
+    State("st-sc-duration", "value"),
+    State("st-sc-return", "value"),
+    State("st-sc-scale", "value"),
+    State("st-sc-ignition", "value"),
+    State("st-sc-wind", "value"),
+    prevent_initial_call=True,
+)
+def on_run(n, file_name, duration, ret, scale, ignition, wind):
+    """Run clicked: start a background run (managers only)."""
+    if not n:
+        return dash.no_update, dash.no_update, dash.no_update
+    job, msg = run_request(file_name, duration, ret, scale, ignition, wind, page_principal())
+    if job is None:
+        return None, True, f"✗ {msg}"
+    return job.id, False, f"{job.name} …"
+
+
+@callback(
+    Output("st-sc-progress", "value"),
+    Output("st-sc-poll", "disabled", allow_duplicate=True),
+    Output("st-sc-status", "children", allow_duplicate=True),
+    Output("st-sc-time", "max"),
+    Output("st-sc-time", "marks"),
+    Output("st-sc-time", "value"),
+    Output("st-sc-figures", "children"),
+    Output("st-sc-timeline-chart", "figure"),
+    Output("st-sc-affected-chart", "figure"),
+    Output("st-sc-lists", "children"),
+    Input("st-sc-poll", "n_intervals"),
+    State("st-sc-job", "data"),
+    State("st-sc-lang", "data"),
+    prevent_initial_call=True,
+)
+def on_poll(_n, job_id, lang):
+    """Progress while running; everything about the result once done."""
+    lang = lang_of(lang)
+    job = get_job(job_id, page_principal())
+    nu = dash.no_update
+    if job is None:
+        return "0", True, nu, nu, nu, nu, nu, nu, nu, nu
+    if job.status == "running":
+        return f"{job.progress:.3f}", False, f"{job.name} · {100 * job.progress:.0f}%", *[nu] * 7
+    if job.status == "failed":
+        return "0", True, f"✗ {job.error}", *[nu] * 7
+    return ("1", True, f"{job.name} · ✓", *result_view(job, lang))
+
+
+def result_view(job: ScenarioJob, lang: str) -> tuple:
+    """Slider range and marks, headline figures, charts and affected lists of a finished run."""
+    from dashboard.context import current_context
+
+    registry = current_context().registry
+    ds = job.ds
+    t_min = (np.asarray(ds["time"].to_numpy(), dtype=float) / 60.0) if "time" in ds.dims else [0.0]
+    last = len(t_min) - 1
+    marks = {i: f"{t_min[i]:.0f}′" for i in range(0, last + 1, max(1, last // 8))}
+    buildings = briefing.affected_buildings(ds, registry)
+    roads = briefing.affected_roads(ds, registry)
+    facilities = briefing.affected_facilities(ds, registry, buildings)
+    figures = briefing.headline(job.summary, facilities)
+    names = briefing.TEXT[lang]
+    fig_table = html.Table(
+        [
+            html.Tr([html.Th(names.get(k, k)), html.Td(str(v), **{"data-key": k})])
+            for k, v in figures.items()
+        ],  # fmt: skip
+        className="st-table",
+        id="st-sc-figure-table",
+    )
+    tl = briefing.timeline_frame(ds) if "time" in ds.dims else None
+    tl_fig = go.Figure(layout={"title": names["timeline"], "height": 300})
+    if tl is not None:
+        for k, c in enumerate([c for c in tl.columns if c != "t_min"][:2]):
+            # depth (m) and area (m²) differ by orders of magnitude: one axis each
+            tl_fig.add_trace(
+                go.Scatter(x=tl["t_min"], y=tl[c], name=names.get(c, c), yaxis="y2" if k else "y")
+            )
+        tl_fig.update_layout(yaxis2={"overlaying": "y", "side": "right"})
+    people = {k: figures[k] for k in PEOPLE_KEYS if k in figures}
+    aff_fig = go.Figure(
+        [go.Bar(x=[names.get(k, k) for k in people], y=list(people.values()))],
+        layout={"title": names["people_affected"], "height": 300},
+    )
+    name_col = "name_zh" if lang == "zh" else "name_en"
+    lists = html.Div(
+        [
+            html.H3(names["buildings"]),
+            _list(buildings, ["building_id", name_col, "use", "max_depth_m", "occupants"]),
+            html.H3(names["roads"]),
+            _list(roads, ["road_id", name_col, "max_depth_m", "impassable"]),
+            html.H3(names["facilities"]),
+            _list(facilities, ["id", name_col, "kind"]),
+        ]
+    )
+    return last, marks, last, fig_table, tl_fig, aff_fig, lists
+
+
+def _list(df, cols):
+    if df is None or df.empty:
+        return html.P("—")
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(c) for c in cols]))]
+        + [html.Tr([html.Td(str(v)) for v in row]) for row in df[cols].itertuples(index=False)],
+        className="st-table",
+    )
+
+
+@callback(
+    Output("st-sc-deck", "data"),
+    Output("st-sc-deck-base", "data"),
+    Input("st-sc-time", "value"),
+    Input("st-sc-time", "max"),
+    State("st-sc-job", "data"),
+)
+def on_scrub(step, _max, job_id):
+    """Slider moved (or a run finished): the result at that time beside the baseline (t = 0)."""
+    from dashboard.context import current_context
+
+    job = get_job(job_id, page_principal())
+    if job is None or job.status != "done":
+        return dash.no_update, dash.no_update  # no WebGL work before there is a result
+    base = current_context().deck("plain")
+    n = job.ds.sizes.get("time", 1)
+    step = int(min(max(step or 0, 0), n - 1))
+    return map_payload(base, job, step, "scenario"), map_payload(base, job, 0, "baseline")
+
+
+for _store, _map, _status in (
+    ("st-sc-deck", "st-sc-map", "st-sc-map-status"),
+    ("st-sc-deck-base", "st-sc-map-base", "st-sc-map-base-status"),
+):
+    clientside_callback(
+        ClientsideFunction(namespace="streettwin", function_name="renderDeck"),
+        Output(_status, "children"),
+        Input(_store, "data"),
+        Input("st-sc-lang", "data"),
+        State(_map, "id"),
+    )
+
+
+@callback(
+    Output("st-sc-saved", "children"),
+    Input("st-sc-save", "n_clicks"),
+    State("st-sc-job", "data"),
+    State("st-sc-lang", "data"),
+    prevent_initial_call=True,
+)
+def on_save(n, job_id, lang):
+    """Keep the run: NetCDF plus a row in the district's scenario results index."""
+    from dashboard.context import current_context
+    from sim.scenario.store import default_result_path, save_result
+
+    principal = page_principal()
+    job = get_job(job_id, principal)
+    if not n or job is None or job.status != "done" or not may(principal, "scenario.run"):
+        return dash.no_update
+    c = current_context()
+    folder = c.settings.get("DATA_DIR") or getattr(c.runtime, "data_dir", None) or "."
+    kept = save_result(job.ds, job.summary, default_result_path(folder, job.name), folder)
+    job.saved = kept["result"]
+    return f"{tr('saved', lang_of(lang))}: {Path(kept['result']).name}"
+
+
+@callback(
+    Output("st-sc-download", "data"),
+    Input("st-sc-brief", "n_clicks"),
+    State("st-sc-job", "data"),
+    State("st-sc-brief-lang", "value"),
+    prevent_initial_call=True,
+)
+def on_briefing(n, job_id, lang):
+    """The briefing of the finished run as a self-contained HTML file."""
+    from dashboard.context import current_context
+
+    job = get_job(job_id, page_principal())
+    if not n or job is None or job.status != "done":
+        return dash.no_update
+    text = briefing.briefing_html(job.ds, job.summary, current_context().registry, lang=lang)
+    stem = "briefing_" + ("en" if lang == "en" else "zh")
+    return {"content": text, "filename": f"{stem}.html", "type": "text/html"}

@@ -1,0 +1,156 @@
+"""The dispatch page's callbacks as plain functions, on a real event store and app."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from dashboard import dispatch_desk as desk
+from tests.dashboard.pages_app import build_pages_app, page_module
+
+
+@pytest.fixture(scope="module")
+def pa(tmp_path_factory):
+    return build_pages_app(tmp_path_factory.mktemp("dispatch-page"))
+
+
+@pytest.fixture(scope="module")
+def dispatch(pa):
+    return page_module("dispatch")
+
+
+class Recorder:
+    """A stand-in runtime that keeps what the pages publish."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+
+    def publish_event(self, event: dict) -> None:
+        self.events.append(event)
+
+
+def _ticket(pa, ref_tag: str, level="red", type_="water", node="J03"):
+    return pa.store.create(
+        source="warning", type=type_, level=level, grid_code="G01", node=node, source_ref=ref_tag
+    )
+
+
+def test_queue_puts_red_first_then_nearest_deadline(dispatch):
+    t = SimpleNamespace
+    q = [
+        t(id=1, level="blue", created_at=0.0),
+        t(id=2, level="red", created_at=9.0),
+        t(id=3, level="red", created_at=1.0),
+        t(id=4, level="orange", created_at=0.0),
+    ]
+    # 2 and 3 are both red: 2's deadline is nearer although it is newer
+    assert [x.id for x in desk.sort_queue(q, {2: 100.0, 3: 200.0})] == [2, 3, 4, 1]
+
+
+def test_countdown_shows_minutes_hours_and_overdue(dispatch):
+    assert desk.countdown_text(59) == "0:59"
+    assert desk.countdown_text(3600 + 62) == "1:01:02"
+    assert desk.countdown_text(-90, "zh") == "已超时 1:30"
+
+
+def test_operator_sees_suggestion_and_assigns_it(pa, dispatch):
+    t = _ticket(pa, "W-unit-1")
+    recorder = Recorder()
+    rc = pa.as_user("op")
+    try:
+        from dashboard.context import current_context
+
+        current_context().runtime = recorder
+        panel = str(dispatch.show_detail(t.ref, "", 0, "en"))
+        # K2 is nearer by road but has no water skill: K1 (at J01) is the suggestion
+        assert "Suggested crew: " in panel and "K1 · travel" in panel
+        msg = desk.handle_action(_principal(), pa.store, t.ref, "dispatch", "K1", None, "en")
+        assert msg.startswith("Done · dispatch")
+        view = pa.store.get(t.id)
+        assert (view.state, view.crew_id) == ("dispatched", "K1")
+        assert recorder.events[-1] == {
+            **recorder.events[-1],
+            "type": "ticket",
+            "id": t.id,
+            "action": "dispatch",
+            "state": "dispatched",
+            "crew_id": "K1",
+        }
+        queue, _ = dispatch.refresh_queue(1, 0, "", "en")
+        assert f"data-ticket='{t.ref}'" in str(queue) or t.ref in str(queue)
+    finally:
+        current_context().runtime = None
+        rc.pop()
+
+
+def _principal():
+    import flask
+
+    return flask.g.st_principal[0]
+
+
+def test_leader_callbacks_change_nothing(pa, dispatch):
+    t = _ticket(pa, "W-unit-2")
+    rc = pa.as_user("boss")
+    try:
+        before = pa.store.get(t.id).version
+        msg = desk.handle_action(_principal(), pa.store, t.ref, "dispatch", "K1", None, "en")
+        assert msg == "Read only: your role cannot change anything"
+        # even past the page check, the store refuses the leader
+        assert desk.apply_action(pa.store, _principal(), t.id, "dispatch", "K1").startswith("✗")
+        assert pa.store.get(t.id).version == before
+        panel = dispatch.detail_panel(pa.store, pa.store.get(t.id), _principal(), "en")
+        buttons = [
+            c
+            for block in panel
+            if hasattr(block, "children") and isinstance(block.children, list)
+            for c in block.children
+            if type(c).__name__ == "Button"
+        ]
+        assert buttons and all(b.disabled for b in buttons)
+    finally:
+        rc.pop()
+
+
+def test_pages_refuse_roles_without_access(pa, dispatch):
+    for user in ("crew1", None):
+        rc = pa.as_user(user)
+        try:
+            assert dispatch.layout().id == "st-denied"
+        finally:
+            rc.pop()
+
+
+def test_report_becomes_a_ticket_linked_to_it(pa, dispatch):
+    import time
+
+    from twin.events.models import Report
+
+    with pa.store.sessions() as s, s.begin():
+        s.add(
+            Report(
+                ref="r-unit-1",
+                category="water",
+                text="井盖冒水",
+                grid_code="G02",
+                reporter_ref="anon-7",
+                created_at=time.time(),
+            )
+        )
+    rc = pa.as_user("op")
+    try:
+        with pa.store.sessions() as s:
+            rid = s.query(Report).filter_by(ref="r-unit-1").one().id
+        assert desk.open_report_ticket(pa.store, _principal(), rid) == "done"
+        with pa.store.sessions() as s:
+            tid = s.get(Report, rid).ticket_id
+        t = pa.store.get(tid)
+        assert (t.source, t.type, t.grid_code, t.state) == ("report", "water", "G02", "reported")
+        # a second click does not open a second ticket
+        assert desk.open_report_ticket(pa.store, _principal(), rid) == "done"
+        assert (
+            len([x for x in pa.store.list_visible(_principal().actor) if x.source == "report"]) == 1
+        )
+    finally:
+        rc.pop()

@@ -1,0 +1,151 @@
+"""Scenario briefing content (a hand-made result) and a real small run through the page."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from dashboard import briefing
+from twin.samples import tiny_registry
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return tiny_registry()
+
+
+def flood_result(registry) -> tuple[xr.Dataset, dict]:
+    """B0001 under 0.30 m, B0002 at 0.04 m (below the doors), B0003 (a school) at 0.10 m;
+    road R01 at 0.20 m (impassable), R02 at 0.06 m; three frames on a 4 × 5 grid of 10 m."""
+    xs = 781880.0 + 10.0 * np.arange(5)
+    ys = 2548400.0 + 10.0 * np.arange(4)
+    depth = np.zeros((3, 4, 5), dtype=np.float32)
+    depth[1, 0, 0] = 0.10
+    depth[2, 0, :2] = 0.30  # two cells of 100 m² at or above 0.15 m at the end
+    bids = registry.buildings["building_id"].to_numpy()
+    bmax = np.zeros(len(bids), dtype=np.float32)
+    bmax[:3] = [0.30, 0.04, 0.10]
+    rids = registry.roads["road_id"].to_numpy()
+    rmax = np.zeros(len(rids), dtype=np.float32)
+    rmax[:2] = [0.20, 0.06]
+    ds = xr.Dataset(
+        {
+            "depth": (("time", "y", "x"), depth),
+            "max_depth": (("y", "x"), depth.max(axis=0)),
+            "building_max_depth": ("building", bmax),
+            "road_max_depth": ("road", rmax),
+        },
+        coords={
+            "time": [0.0, 600.0, 1200.0],
+            "y": ys,
+            "x": xs,
+            "building_id": ("building", bids),
+            "road_id": ("road", rids),
+        },
+    )
+    summary = {
+        "name": "test storm",
+        "hazard": "flood",
+        "buildings_reached": 2,
+        "roads_impassable": 1,
+        "people_affected": 120 + 900,
+        "elderly_alone_affected": 4,
+        "max_depth_m": 0.3,
+    }
+    return ds, summary
+
+
+def test_affected_lists_follow_the_depth_thresholds(registry):
+    ds, _ = flood_result(registry)
+    b = briefing.affected_buildings(ds, registry)
+    assert b["building_id"].tolist() == ["B0001", "B0003"]  # B0002's 0.04 m stays outside
+    assert b["max_depth_m"].tolist() == [0.3, 0.1]
+    roads = briefing.affected_roads(ds, registry)
+    assert roads[["road_id", "impassable"]].values.tolist() == [["R01", True], ["R02", False]]
+    fac = briefing.affected_facilities(ds, registry, b)
+    assert fac["id"].tolist() == ["B0003"]  # the school
+
+
+def test_timeline_depth_and_area(registry):
+    ds, _ = flood_result(registry)
+    tl = briefing.timeline_frame(ds)
+    assert tl["t_min"].tolist() == [0.0, 10.0, 20.0]
+    assert tl["max_depth_m"].round(2).tolist() == [0.0, 0.1, 0.3]
+    assert tl["flooded_area_m2"].tolist() == [0.0, 0.0, 200.0]
+
+
+def test_crews_needed_rule():
+    # one crew per five reached buildings (rounded up) plus one per cut road
+    assert briefing.crews_needed({"buildings_reached": 2, "roads_impassable": 1}) == 2
+    assert briefing.crews_needed({"buildings_reached": 10, "roads_impassable": 0}) == 2
+    assert briefing.crews_needed({}) == 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "word"),
+    [("zh", "情景推演简报", "不可通行"), ("en", "Scenario briefing", "Impassable")],
+)
+def test_briefing_is_one_self_contained_page(registry, lang, title, word):
+    ds, summary = flood_result(registry)
+    page = briefing.briefing_html(ds, summary, registry, lang=lang, now=0.0)
+    assert page.startswith("<!DOCTYPE html>") and title in page and word in page
+    assert page.count("data:image/png;base64,") == 2  # the map and the timeline
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert 'data-key="crews_needed">2<' in page and 'data-key="critical_facilities">1<' in page
+    assert "B0001" in page and "B0002" not in page
+    # people are counted, never listed
+    assert 'data-key="elderly_alone_affected">4<' in page
+
+
+def test_page_runs_a_flood_off_the_live_twin(tmp_path):
+    from tests.dashboard.pages_app import build_pages_app, page_module
+
+    pa = build_pages_app(tmp_path)
+    scenarios = page_module("scenarios")
+    t = pa.store.create(
+        source="warning",
+        type="water",
+        level="red",
+        grid_code="G01",
+        node="J03",
+        source_ref="W-sc-1",
+    )
+    before = [(x.id, x.state, x.version) for x in pa.store.list_visible(pa.actor("op"))]
+    rc = pa.as_user("boss")
+    try:
+        import flask
+
+        job, msg = scenarios.run_request(
+            "rainstorm_50y.toml", 10, 50, 1.0, None, None, flask.g.st_principal[0]
+        )
+        assert (job, msg) == (None, "forbidden")
+    finally:
+        rc.pop()
+    rc = pa.as_user("mgr")
+    try:
+        import flask
+
+        manager = flask.g.st_principal[0]
+        assert (
+            scenarios.run_request("../../etc/passwd", 10, None, 1.0, None, None, manager)[1]
+            == "unknown scenario"
+        )
+        job, msg = scenarios.run_request("rainstorm_50y.toml", 10, 50, 1.0, None, None, manager)
+        end = time.monotonic() + 60
+        while job.status == "running" and time.monotonic() < end:
+            time.sleep(0.1)
+        assert job.status == "done", job.error
+        # ten minutes with at least six frames: 0, 100, ..., 600 s
+        assert job.ds.sizes["time"] == 7
+        last, marks, value, *_ = scenarios.result_view(job, "en")
+        assert (last, value) == (6, 6) and marks[6] == "10′"
+        deck, base = scenarios.on_scrub(6, 6, job.id)
+        assert deck["deck"]["layers"][-1]["id"] == "scenario-depth"
+        assert scenarios.get_job(job.id, None) is None  # not served to anyone else
+    finally:
+        rc.pop()
+    assert [(x.id, x.state, x.version) for x in pa.store.list_visible(pa.actor("op"))] == before
+    assert pa.store.get(t.id).state == "reported"
