@@ -20,6 +20,7 @@ import datetime as dt
 
 import flask
 
+from dashboard import auth
 from dashboard.context import current_context
 from sim.warning.atom import atom_feed
 from sim.warning.cap import CAP_MIME, to_cap
@@ -87,9 +88,26 @@ def alert_detail(warning_id: str) -> flask.Response:
 @api_alerts.post("/alerts/<warning_id>/ack")
 def alert_ack(warning_id: str) -> flask.Response:
     """``POST /api/alerts/<id>/ack`` with ``{"by": name}``: acknowledge an active warning."""
+    if auth.EXTENSION_KEY in flask.current_app.extensions:
+        # with accounts configured, acknowledging is an audited, permission-checked action and
+        # the acknowledger is the logged-in user, never a name typed into the request
+        return auth.require("alert.ack")(_ack_as_principal)(warning_id)
+    return _ack(warning_id, None)
+
+
+def _ack_as_principal(warning_id: str) -> flask.Response:
+    return _ack(warning_id, flask.g.principal.user.username)
+
+
+def _ack(warning_id: str, principal_name: str | None) -> flask.Response:
     service = _service()
-    body = flask.request.get_json(silent=True) or {}
-    by = str(body.get("by") or flask.request.form.get("by") or "").strip()[:MAX_BY]
+    body = flask.request.get_json(silent=True)
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        return flask.jsonify(error="the body must be a JSON object"), 400
+    by = principal_name or str(body.get("by") or flask.request.form.get("by") or "").strip()
+    by = by[:MAX_BY]
     if not by:
         return flask.jsonify(error="'by' (who acknowledges) is required"), 400
     try:

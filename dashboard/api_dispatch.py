@@ -138,6 +138,8 @@ def list_tickets() -> flask.Response:
 def create_ticket() -> flask.Response:
     """``POST /api/tickets`` ``{"type", "level", "lon", "lat" | "grid", "description"}`` → 201."""
     body = flask.request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        return json_error(400, "bad_request", "the body must be a JSON object")
     svc = dispatch()
     ttype, level = body.get("type"), body.get("level", "yellow")
     if ttype not in TICKET_TYPES or level not in LEVELS:
@@ -236,6 +238,8 @@ def act(ref: str, action: str) -> flask.Response:
     if isinstance(t, flask.Response):
         return t
     body = flask.request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        return json_error(400, "bad_request", "the body must be a JSON object")
     svc = dispatch()
     into = None
     if body.get("into") is not None:
@@ -243,6 +247,8 @@ def act(ref: str, action: str) -> flask.Response:
         if into is None:
             return json_error(422, "invalid", "no ticket to merge into")
     version = body.get("expected_version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        return json_error(400, "bad_request", "expected_version must be an integer")
     try:
         step = svc.store.transition(
             t.id,
@@ -294,7 +300,7 @@ def list_crews() -> flask.Response:
 def kpi() -> flask.Response:
     """``GET /api/kpi?by=type,grid,community,week&from_week=yyyyww&to_week=yyyyww``."""
     by = [b for b in flask.request.args.get("by", "type").split(",") if b]
-    if set(by) - set(GROUPS):
+    if not by or set(by) - set(GROUPS):
         return json_error(422, "invalid", f"by: any of {', '.join(GROUPS)}")
     fw, tw = flask.request.args.get("from_week"), flask.request.args.get("to_week")
     try:
@@ -337,6 +343,8 @@ def post_report() -> flask.Response:
         return json_error(429, "too_many_requests", "", **{"Retry-After": f"{math.ceil(wait)}"})
     if flask.request.mimetype == "application/json":
         form: dict = flask.request.get_json(silent=True) or {}
+        if not isinstance(form, dict):
+            return json_error(400, "bad_request", "the body must be a JSON object")
         photo = None
     else:
         form = flask.request.form.to_dict()

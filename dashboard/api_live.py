@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import flask
@@ -61,12 +62,30 @@ def active_warnings(events: Iterable[dict[str, Any]], now: float) -> list[dict[s
         w
         for w in latest.values()
         if w.get("status", "active") != "cancelled"
-        and not (w.get("expires") is not None and float(w["expires"]) <= now)
+        and not (w.get("expires") is not None and _epoch(w["expires"]) <= now)
         and w.get("level") in WARNING_LEVELS
     ]
     rank = {lvl: i for i, lvl in enumerate(WARNING_LEVELS)}
-    out.sort(key=lambda w: (-rank[w["level"]], -float(w.get("issued") or w.get("at") or 0)))
+    out.sort(key=lambda w: (-rank[w["level"]], -_epoch(w.get("issued") or w.get("at") or 0)))
     return out
+
+
+def _epoch(value: Any) -> float:
+    """Epoch s of a time given as a number or as ISO 8601 text with offset (the warning
+    service's events carry ``issued``/``expires`` as text).
+
+    >>> _epoch(5), _epoch("1970-01-01T08:00:10+08:00")
+    (5.0, 10.0)
+    """
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            pass
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan  # unreadable: never expires, sorts as undated
 
 
 def _runtime():
@@ -74,6 +93,20 @@ def _runtime():
     if runtime is None:
         flask.abort(404, description="no live twin in this app")
     return runtime
+
+
+def _number_arg(name: str, default: float) -> float:
+    """A finite number from the query string, or a 400 JSON error naming the parameter."""
+    raw = flask.request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        flask.abort(400, description=f"query parameter {name!r} must be a finite number")
+    return value
 
 
 def _clean(values: np.ndarray, digits: int = 7) -> list[float | None]:
@@ -215,7 +248,7 @@ def sensor_card(runtime, sensor_id: str, minutes: float, now: float) -> dict[str
 def sensor(sensor_id: str) -> flask.Response:
     """``GET /api/live/sensor/<id>?minutes=60``: the entity card (value, history, places)."""
     runtime = _runtime()
-    minutes = min(float(flask.request.args.get("minutes", 60)), MAX_MINUTES)
+    minutes = min(_number_arg("minutes", 60.0), MAX_MINUTES)
     card = sensor_card(runtime, sensor_id, minutes, time.time())
     if card is None:
         flask.abort(404, description=f"unknown sensor {sensor_id}")
@@ -226,7 +259,7 @@ def sensor(sensor_id: str) -> flask.Response:
 def events() -> flask.Response:
     """``GET /api/live/events?since=<epoch s>``: recent events (oldest first), active warnings."""
     runtime = _runtime()
-    since = float(flask.request.args.get("since", 0))
+    since = _number_arg("since", 0.0)
     now = time.time()
     recent = [e for e in list(runtime.events) if float(e.get("at", 0)) > since]
     return flask.jsonify(now=now, events=recent, warnings=active_warnings(runtime.events, now))
@@ -286,6 +319,6 @@ def replay(runtime, minutes: float, step_s: float, now: float) -> dict[str, Any]
 def replay_route() -> flask.Response:
     """``GET /api/live/replay?minutes=60&step=60``: time-slider frames (see :func:`replay`)."""
     runtime = _runtime()
-    minutes = min(float(flask.request.args.get("minutes", 60)), MAX_MINUTES)
-    step = max(float(flask.request.args.get("step", 60)), 1.0)
+    minutes = min(_number_arg("minutes", 60.0), MAX_MINUTES)
+    step = max(_number_arg("step", 60.0), 1.0)
     return flask.jsonify(replay(runtime, minutes, step, time.time()))

@@ -275,6 +275,8 @@ def api_login() -> flask.Response:
     if not _is_json_request():
         return json_error(415, "unsupported_media_type", "send application/json")
     body = flask.request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        return json_error(400, "bad_request", "the body must be a JSON object")
     username, password = str(body.get("username", "")), str(body.get("password", ""))
     ws, err = _login(username, password)
     if err is not None:

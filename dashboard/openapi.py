@@ -1,262 +1,74 @@
 """The REST API contract: an OpenAPI 3.1 document served at ``GET /api/openapi.json``.
 
-Kept as a Python dict next to the handlers; :func:`undocumented_api_routes` lists every
-``/api`` route of an app that the document lacks, so a test keeps the two true together.
+One source of truth: the path modules listed in :data:`dashboard.openapi_paths.PATH_MODULES`
+describe every route the app can have (core, live, login, dispatch, reports, alerts), joined
+here into :data:`OPENAPI`. An app serves the part of it that it has routes for (a
+registry-only app has no ``/api/tickets``), so the served document is true for that app.
+:func:`undocumented_api_routes` lists routes an app has that the document lacks and
+:func:`unserved_operations` the reverse, so tests keep the two true together.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
 import re
 from typing import Any
 
 import flask
+from werkzeug.exceptions import HTTPException
 
-from twin.readings import REASONS
+from dashboard.openapi_paths import PATH_MODULES
+from dashboard.openapi_paths.common import ERROR
 
-_ERROR = {
-    "type": "object",
-    "required": ["error", "detail"],
-    "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
-}
-_NUM_OR_NULL = {"type": ["number", "null"]}
-_TEXT_OR_NULL = {"type": ["string", "null"]}
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> dict:
-    return _json({"$ref": "#/components/schemas/Error"}, description)
+#: where an app keeps its (full) document: tests may add path examples there
+EXTENSION_KEY = "streettwin_openapi"
+#: route prefixes the contract covers (pages, assets and ``/ws/live`` are not REST)
+CONTRACT_PREFIXES: tuple[str, ...] = ("/api/", "/auth/", "/metrics")
+_IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
+#: endpoint of the ``/api/<path>`` fallback (not part of the contract)
+NOT_FOUND_ENDPOINT = "api_not_found"
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-READING = {
-    "type": "object",
-    "description": "One reading. Other fields are ignored; bad ones reject only this reading.",
-    "properties": {
-        "reading_id": {"type": "string", "maxLength": 128, "description": "idempotency key"},
-        "sensor_id": {"type": "string"},
-        "value": {"type": "number", "description": "SI unit, or the sensor's display unit"},
-        "observed_at": {
-            "description": "ISO 8601 with UTC offset, or epoch seconds",
-            "oneOf": [{"type": "string"}, {"type": "number"}],
+def _build() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {"Error": ERROR}
+    for name in PATH_MODULES:
+        module = importlib.import_module(name)
+        clash = paths.keys() & module.PATHS.keys()
+        if clash:
+            raise ValueError(f"{name} documents paths twice: {sorted(clash)}")
+        paths.update(module.PATHS)
+        schemas.update(module.SCHEMAS)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "StreetTwin API",
+            "version": "1",
+            "description": "Live readings in, twin state, warnings and dispatch out. Values "
+            "SI; times UTC epoch s or ISO 8601 with offset. Routes marked with security "
+            "take a bearer token (``Authorization: Bearer <user>.<secret>``) or a login "
+            "session cookie; cookie writes also send ``X-CSRF-Token``.",
         },
-        "unit": {"type": "string"},
-        "quality": {"type": "string", "enum": ["good", "simulated"]},
-        "source": {"type": "string"},
-    },
-    "example": {
-        "reading_id": "gw7-000123",
-        "sensor_id": "S-0001",
-        "value": 1.25,
-        "observed_at": "2026-05-01T08:00:00+08:00",
-        "unit": "m",
-    },
-}
-
-REJECTION = {
-    "type": "object",
-    "required": ["index", "reading_id", "sensor_id", "reason", "detail"],
-    "properties": {
-        "index": {"type": ["integer", "null"], "description": "position in the batch"},
-        "reading_id": _TEXT_OR_NULL,
-        "sensor_id": _TEXT_OR_NULL,
-        "reason": {"type": "string", "enum": list(REASONS)},
-        "detail": {"type": "string"},
-    },
-}
-
-_TIME_PAIR = {
-    "observed_at": {**_TEXT_OR_NULL, "description": "ISO 8601 with the local UTC offset"},
-    "observed_at_epoch": {**_NUM_OR_NULL, "description": "epoch seconds UTC"},
-}
-
-SENSOR = {
-    "type": "object",
-    "required": [
-        "sensor_id",
-        "quantity",
-        "unit",
-        "value",
-        "quality",
-        "observed_at",
-        "observed_at_epoch",
-        "received_at",
-        "received_at_epoch",
-        "history",
-    ],
-    "properties": {
-        "sensor_id": {"type": "string"},
-        "quantity": {"type": "string"},
-        "unit": {"type": "string", "description": "SI unit of value"},
-        "display_unit": {"type": "string"},
-        "value": {**_NUM_OR_NULL, "description": "latest value, SI; null before any reading"},
-        "quality": {"type": "string", "enum": ["good", "stale", "rejected", "simulated"]},
-        **_TIME_PAIR,
-        "received_at": _TEXT_OR_NULL,
-        "received_at_epoch": _NUM_OR_NULL,
-        "age_s": _NUM_OR_NULL,
-        "history": {
-            "type": "object",
-            "required": ["minutes", "points"],
-            "properties": {
-                "minutes": {"type": "number"},
-                "points": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["observed_at", "observed_at_epoch", "value"],
-                        "properties": {
-                            "observed_at": {"type": "string"},
-                            "observed_at_epoch": {"type": "number"},
-                            "value": {"type": "number"},
-                        },
-                    },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "__Host-st_session",
+                    "description": "set by POST /api/login (``st_session`` on plain http)",
                 },
             },
         },
-    },
-}
-
-HEALTH = {
-    "type": "object",
-    "required": ["status", "district", "buildings", "sensors", "version"],
-    "properties": {
-        "status": {"type": "string", "enum": ["ok"]},
-        "district": {"type": "string"},
-        "district_zh": {"type": "string"},
-        "buildings": {"type": "integer", "minimum": 0},
-        "sensors": {"type": "integer", "minimum": 0},
-        "version": {"type": "string"},
-    },
-}
-
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "StreetTwin API",
-        "version": "1",
-        "description": "Live readings in, twin state out. Values SI; times UTC epoch s or "
-        "ISO 8601 with offset.",
-    },
-    "paths": {
-        "/api/health": {
-            "get": {
-                "operationId": "health",
-                "summary": "Liveness and what the twin watches",
-                "responses": {"200": _json(HEALTH, "the twin is up")},
-            }
-        },
-        "/api/readings": {
-            "post": {
-                "operationId": "postReadings",
-                "summary": "Push a batch of readings (acknowledged once durably logged)",
-                "security": [{"bearer": []}],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "oneOf": [
-                                    {
-                                        "type": "object",
-                                        "required": ["readings"],
-                                        "properties": {
-                                            "readings": {"type": "array", "items": READING}
-                                        },
-                                    },
-                                    {"type": "array", "items": READING},
-                                ]
-                            }
-                        }
-                    },
-                },
-                "responses": {
-                    "200": _json(
-                        {
-                            "type": "object",
-                            "required": ["received", "accepted", "rejected"],
-                            "properties": {
-                                "received": {"type": "integer", "minimum": 0},
-                                "accepted": {"type": "integer", "minimum": 0},
-                                "rejected": {"type": "array", "items": REJECTION},
-                            },
-                        },
-                        "batch processed: valid readings stored, bad ones listed with reasons",
-                    ),
-                    "400": _error("the body is not a batch of readings"),
-                    "401": _error("missing or wrong bearer token"),
-                    "413": _error("too many bytes or readings"),
-                },
-            }
-        },
-        "/api/sensors/{sensor_id}": {
-            "get": {
-                "operationId": "getSensor",
-                "summary": "Live value, times, quality and recent history of one sensor",
-                "parameters": [
-                    {
-                        "name": "sensor_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "minLength": 1},
-                    },
-                    {
-                        "name": "minutes",
-                        "in": "query",
-                        "required": False,
-                        "description": "history window, min (default 60, at most a week)",
-                        "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 10080},
-                    },
-                ],
-                "responses": {
-                    "200": _json(SENSOR, "the sensor"),
-                    "400": _error("bad query parameter"),
-                    "404": _error("no such sensor"),
-                },
-            }
-        },
-        "/api/openapi.json": {
-            "get": {
-                "operationId": "openapi",
-                "summary": "This document",
-                "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document")},
-            }
-        },
-        "/metrics": {
-            "get": {
-                "operationId": "metrics",
-                "summary": "Prometheus metrics (text exposition format 0.0.4)",
-                "responses": {
-                    "200": {
-                        "description": "metrics",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
-                    }
-                },
-            }
-        },
-    },
-    "components": {
-        "schemas": {"Error": _ERROR},
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-    },
-}
+    }
 
 
-def openapi_document() -> dict[str, Any]:
-    """A copy of the OpenAPI document (callers may extend it)."""
-    return copy.deepcopy(OPENAPI)
-
-
-def register_openapi(server: flask.Flask, document: dict[str, Any] | None = None) -> None:
-    """Add ``GET /api/openapi.json`` serving ``document`` (default :data:`OPENAPI`)."""
-    doc = openapi_document() if document is None else document
-
-    def openapi_json() -> flask.Response:
-        return flask.jsonify(doc)
-
-    server.add_url_rule("/api/openapi.json", "openapi_json", openapi_json, methods=["GET"])
+#: the whole contract: every route any StreetTwin app may have
+OPENAPI: dict[str, Any] = _build()
 
 
 def _openapi_path(rule: str) -> str:
@@ -264,17 +76,93 @@ def _openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
 
 
+def served_operations(server: flask.Flask) -> set[tuple[str, str]]:
+    """``(method, OpenAPI path)`` of every contract route of an app (methods lower case)."""
+    out = set()
+    for rule in server.url_map.iter_rules():
+        if not rule.rule.startswith(CONTRACT_PREFIXES) or rule.endpoint == NOT_FOUND_ENDPOINT:
+            continue
+        for method in (rule.methods or set()) - _IGNORED_METHODS:
+            out.add((method.lower(), _openapi_path(rule.rule)))
+    return out
+
+
+def openapi_document(server: flask.Flask | None = None) -> dict[str, Any]:
+    """A copy of the document; with ``server``, only the operations that app has.
+
+    Parameters
+    ----------
+    server : flask.Flask, optional
+        The app; its document (:data:`EXTENSION_KEY`, else :data:`OPENAPI`) is trimmed to
+        the routes it has.
+    """
+    if server is None:
+        return copy.deepcopy(OPENAPI)
+    doc = copy.deepcopy(server.extensions.get(EXTENSION_KEY, OPENAPI))
+    have = served_operations(server)
+    paths = {}
+    for path, item in doc["paths"].items():
+        ops = {m: op for m, op in item.items() if (m, path) in have}
+        if ops:
+            paths[path] = ops
+    doc["paths"] = paths
+    return doc
+
+
+def register_openapi(server: flask.Flask, document: dict[str, Any] | None = None) -> None:
+    """Add ``GET /api/openapi.json`` serving ``document`` (default :data:`OPENAPI`).
+
+    The answer is built per request from the routes the app has then, so blueprints
+    registered after this call are described too. Also adds the ``/api/<path>`` fallback
+    (:func:`api_not_found`), so that no ``/api`` URL reaches the pages' catch-all.
+    """
+    server.extensions[EXTENSION_KEY] = openapi_document() if document is None else document
+
+    def openapi_json() -> flask.Response:
+        return flask.jsonify(openapi_document(flask.current_app))
+
+    server.add_url_rule("/api/openapi.json", "openapi_json", openapi_json, methods=["GET"])
+    server.add_url_rule(
+        "/api/<path:rest>", NOT_FOUND_ENDPOINT, api_not_found, methods=list(_METHODS)
+    )
+
+
+def api_not_found(rest: str) -> flask.Response:
+    """An ``/api`` URL no route answers: 405 (with ``Allow``) if another method would match,
+    else 404 — JSON through the app's error handler, never the page shell's HTML ``200``."""
+    adapter = flask.current_app.url_map.bind_to_environ(flask.request.environ)
+    allowed = []
+    for method in _METHODS:
+        try:
+            endpoint, _ = adapter.match(flask.request.path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != NOT_FOUND_ENDPOINT:
+            allowed.append(method)
+    if allowed:
+        flask.abort(405, valid_methods=allowed)
+    flask.abort(404, description=f"no API route {flask.request.path}")
+
+
 def undocumented_api_routes(
     server: flask.Flask, document: dict[str, Any] | None = None
 ) -> list[str]:
-    """``"METHOD /path"`` of every ``/api`` route of ``server`` missing from the document."""
+    """``"METHOD /path"`` of every contract route of ``server`` missing from the document."""
     doc = OPENAPI if document is None else document
-    missing = []
-    for rule in server.url_map.iter_rules():
-        if not rule.rule.startswith("/api"):
-            continue
-        path = _openapi_path(rule.rule)
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            if method.lower() not in doc["paths"].get(path, {}):
-                missing.append(f"{method} {path}")
-    return missing
+    return sorted(
+        f"{method.upper()} {path}"
+        for method, path in served_operations(server)
+        if method not in doc["paths"].get(path, {})
+    )
+
+
+def unserved_operations(server: flask.Flask, document: dict[str, Any] | None = None) -> list[str]:
+    """``"METHOD /path"`` of every documented operation ``server`` has no route for."""
+    doc = OPENAPI if document is None else document
+    have = served_operations(server)
+    return sorted(
+        f"{method.upper()} {path}"
+        for path, item in doc["paths"].items()
+        for method in item
+        if (method, path) not in have
+    )

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from dashboard.app import create_app
-from dashboard.openapi import undocumented_api_routes
+from dashboard.openapi import undocumented_api_routes, unserved_operations
 from dashboard.runtime import build_runtime
+from dashboard.warning_service import attach_warning_service
+from twin.events.db import sqlite_url
 from twin.samples import tiny_registry
 
 TOKEN = "test-token-not-a-secret"
@@ -59,5 +61,30 @@ def test_every_api_route_of_the_real_app_is_in_the_openapi_document(tmp_path) ->
     app = create_app(registry, settings={"TESTING": True}, runtime=runtime)
     try:
         assert undocumented_api_routes(app.server) == []
+        served = app.server.test_client().get("/api/openapi.json").get_json()["paths"]
+        assert "/api/live/snapshot" in served and "/api/tickets" not in served
     finally:
         runtime.stop()
+
+
+def test_every_route_of_the_app_with_dispatch_and_warnings_is_documented(tmp_path) -> None:
+    """DATABASE_URL (SQLite in tmp) adds login and dispatch; a warning service the alerts."""
+    registry = tiny_registry()
+    runtime = build_runtime(registry, tmp_path / "run", ingest_token=TOKEN)
+    attach_warning_service(runtime, {})
+    settings = {
+        "TESTING": True,
+        "DATABASE_URL": sqlite_url(tmp_path / "events.sqlite"),
+        "DATA_DIR": str(tmp_path / "dispatch"),
+    }
+    app = create_app(registry, settings=settings, runtime=runtime)
+    try:
+        rules = {r.rule for r in app.server.url_map.iter_rules()}
+        assert {"/api/tickets", "/api/login", "/auth/login", "/api/alerts/<warning_id>"} <= rules
+        assert undocumented_api_routes(app.server) == []
+        assert unserved_operations(app.server) == []  # and nothing documented is missing
+        served = app.server.test_client().get("/api/openapi.json").get_json()["paths"]
+        assert {"/api/tickets/{ref}/{action}", "/api/alerts/{warning_id}.cap"} <= served.keys()
+    finally:
+        runtime.stop()
+        app.server.extensions["streettwin_dispatch"].store.engine.dispose()
