@@ -13,6 +13,7 @@ from typing import Any
 import dash
 
 from dashboard.api import api
+from dashboard.api_layers import register_layers_api
 from dashboard.api_live import api_live
 from dashboard.api_readings import IngestContext, register_api_errors, register_readings_api
 from dashboard.context import CONFIG_KEY, TwinContext
@@ -111,6 +112,7 @@ def create_app(
         server.register_blueprint(api_alerts)
     register_openapi(server)
     register_deckgl_route(server)
+    register_layers_api(server)
     # dispatch (tickets, login, reports in) when the settings name an event store
     from dashboard.dispatch_service import build_dispatch
 

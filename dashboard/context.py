@@ -13,7 +13,7 @@ from typing import Any
 
 import flask
 
-from dashboard.deckgl import district_deck
+from dashboard.deckgl import SerialisedDeck, district_deck, serialise_deck
 from twin.registry import Registry
 
 CONFIG_KEY = "STREETTWIN"
@@ -35,7 +35,8 @@ class TwinContext:
     settings: dict[str, Any] = field(default_factory=dict)
     runtime: Any = None  # dashboard.runtime.TwinRuntime when live data is wired
     _decks: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _serialised: dict[str, SerialisedDeck] = field(default_factory=dict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def deck(self, style: str) -> dict[str, Any]:
         """The district's deck.gl payload in a map style, built on first use and cached.
@@ -50,6 +51,28 @@ class TwinContext:
             if style not in self._decks:
                 self._decks[style] = district_deck(self.registry, style=style)
             return self._decks[style]
+
+    def serialised_deck(self, style: str) -> SerialisedDeck:
+        """:meth:`deck` serialised to JSON (and gzip) once, for ``/api/layers`` to serve."""
+        with self._lock:
+            if style not in self._serialised:
+                self._serialised[style] = serialise_deck(self.deck(style))
+            return self._serialised[style]
+
+    def warm(self, styles: tuple[str, ...]) -> threading.Thread:
+        """Build and serialise the decks of ``styles`` in a background thread, now.
+
+        The app factory calls this so that the first wall screen to connect after a start
+        does not wait seconds for the district's geometry to be built.
+        """
+
+        def build() -> None:
+            for style in styles:
+                self.serialised_deck(style)
+
+        thread = threading.Thread(target=build, name="deck-warm", daemon=True)
+        thread.start()
+        return thread
 
 
 def current_context() -> TwinContext:

@@ -10,8 +10,11 @@ script is fetched from the internet.
 from __future__ import annotations
 
 import copy
+import gzip
+import hashlib
 import json
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +148,45 @@ def district_deck(registry: Registry, *, style: str = "plain") -> dict[str, Any]
         "background": css(STYLES[style].background),
         "style": style,
     }
+
+
+#: gzip level of cached JSON: level 5 is ~3× smaller than raw at a fraction of level 9's time
+GZIP_LEVEL = 5
+
+
+@dataclass(frozen=True)
+class JSONBlob:
+    """A JSON document serialised once: raw and gzip bytes and a strong ETag (content hash)."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, obj: Any) -> JSONBlob:
+        """Serialise ``obj`` compactly (no spaces, UTF-8) and hash it."""
+        body = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
+        return cls(body=body, gzipped=gzip.compress(body, GZIP_LEVEL, mtime=0), etag=digest)
+
+
+@dataclass(frozen=True)
+class SerialisedDeck:
+    """A :func:`district_deck` payload ready to serve: the whole deck and each layer's data.
+
+    Attributes
+    ----------
+    deck : JSONBlob
+        ``{"deck": jsonInput, "background", "style"}`` with every layer's data inline.
+    layers : dict of str → JSONBlob
+        Each layer's ``data`` alone, by layer id.
+    """
+
+    deck: JSONBlob
+    layers: dict[str, JSONBlob] = field(default_factory=dict)
+
+
+def serialise_deck(payload: dict[str, Any]) -> SerialisedDeck:
+    """Serialise a :func:`district_deck` payload (once per style; the server caches it)."""
+    layers = {entry["id"]: JSONBlob.of(entry["data"]) for entry in payload["deck"]["layers"]}
+    return SerialisedDeck(deck=JSONBlob.of(payload), layers=layers)

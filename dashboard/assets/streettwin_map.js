@@ -5,12 +5,39 @@
  * A store holds {deck: jsonInput, background: css, style: name}; renderDeck creates the deck
  * the first time its container exists and afterwards only updates it, so layers with the same
  * id keep their GPU state.
+ *
+ * The wall screen does not carry its deck in a store: it fetches it from /api/layers (cached,
+ * ETag) with loadDeck(url), which the page's own script starts before Dash has even rendered
+ * the layout. mark(name) notes first times (performance.now(), ms since navigation) in
+ * window.streettwinTimings for `streettwin bench ui`.
  */
 (function () {
   "use strict";
 
   var decks = {}; // container id -> {deck, inner}
   var state = { lang: "zh" };
+  var fetches = {}; // url -> Promise of the parsed deck payload
+  var timings = (window.streettwinTimings = window.streettwinTimings || {});
+
+  function mark(name) {
+    if (timings[name] === undefined) timings[name] = performance.now();
+  }
+
+  // One request per URL per page: the prefetch started at script load is reused by the page.
+  function loadDeck(url) {
+    if (!fetches[url]) {
+      mark("deck_fetch_start");
+      fetches[url] = fetch(url, { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) throw new Error("deck " + url + ": HTTP " + r.status);
+        return r.json();
+      }).then(function (payload) {
+        mark("deck_fetched");
+        return payload;
+      });
+      fetches[url].catch(function () { delete fetches[url]; }); // a later call retries
+    }
+    return fetches[url];
+  }
 
   var TOOLTIP_STYLE = {
     fontFamily: '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif',
@@ -72,6 +99,7 @@
     var inner = document.createElement("div");
     inner.className = "st-deck";
     outer.appendChild(inner);
+    mark("create_deck");
     var deck = window.createDeck({ container: inner, jsonInput: payload.deck, tooltip: false });
     if (!deck) return null;
     deck.setProps({ getTooltip: getTooltip });
@@ -106,4 +134,5 @@
   window.dash_clientside.streettwin = Object.assign(window.dash_clientside.streettwin || {}, {
     renderDeck: renderDeck,
   });
+  window.streettwinMap = { loadDeck: loadDeck, mark: mark, timings: timings };
 })();

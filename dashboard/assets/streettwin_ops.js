@@ -8,6 +8,10 @@
   "use strict";
 
   var MAP_ID = "ops-map";
+  // dashboard.api_layers.deck_url(WALL_STYLE): fetched as soon as this script runs on /ops, in
+  // parallel with Dash building the page (a test checks the two stay equal)
+  var DECK_URL = "/api/layers/deck.json?style=dark";
+  var PATH = "/ops";
   var BEEP_EVERY_MS = 2500; // an unacknowledged orange/red alert repeats its tone
   var ALERT_LEVELS = { orange: true, red: true };
   var LEVEL_ORDER = ["red", "orange", "yellow", "blue"];
@@ -177,7 +181,7 @@
     banner.className = "ops-alert ops-alert-" + w.level;
     banner.hidden = false;
     banner.dataset.warning = w.id;
-    banner.dataset.level = w.level;
+    banner.dataset.alertLevel = w.level; // not data-level: applyLanguage rewrites those
     O.alerting = w;
     if (!fresh) return;
     O.alerts++;
@@ -294,15 +298,32 @@
     applyLanguage();
   }
 
-  function renderOps(payload, cfg, containerId) {
+  function setMapStatus(status) {
+    var dc = window.dash_clientside;
+    if (dc && typeof dc.set_props === "function") dc.set_props("ops-map-status", { children: status });
+  }
+
+  function renderOps(cfg, containerId) {
     var nc = window.dash_clientside.no_update;
-    if (!payload || !cfg) return nc;
+    if (!cfg) return nc;
     if (!O.cfg) O.cfg = JSON.parse(JSON.stringify(cfg));
     window.streettwinConfig = O.cfg;
-    var status = window.dash_clientside.streettwin.renderDeck(payload, O.cfg.lang, containerId);
-    if (String(status).indexOf("ready") === 0) init();
-    return status;
+    window.streettwinMap.loadDeck(cfg.deck_url || DECK_URL).then(function (payload) {
+      var status = window.dash_clientside.streettwin.renderDeck(payload, O.cfg.lang, containerId);
+      if (String(status).indexOf("ready") === 0) {
+        init();
+        window.streettwinMap.mark("kpi_shown");
+      }
+      setMapStatus(status);
+    }).catch(function (e) {
+      console.error("wall screen map: " + e);
+      setMapStatus("error: " + e);
+    });
+    return "loading";
   }
+
+  // the deck's geometry is the page's biggest download: start it before Dash renders
+  if (window.location.pathname === PATH && window.streettwinMap) window.streettwinMap.loadDeck(DECK_URL);
 
   window.streettwinOps = O;
   O.replayTo = replayTo;

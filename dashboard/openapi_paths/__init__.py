@@ -7,6 +7,7 @@ from __future__ import annotations
 PATH_MODULES: tuple[str, ...] = (
     "dashboard.openapi_paths.core",
     "dashboard.openapi_paths.live",
+    "dashboard.openapi_paths.layers",
     "dashboard.openapi_paths.auth",
     "dashboard.openapi_paths.dispatch",
     "dashboard.openapi_paths.reports",

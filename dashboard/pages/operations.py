@@ -1,9 +1,12 @@
 """The wall screen (``/ops``): dark live map, KPI tiles, warnings ticker, alerts, clock, replay.
 
 Laid out for 1920×1080 and 3840×2160 (sizes in ``vw``/``clamp`` so text stays readable from
-5 m on both). Everything that changes is driven in the browser by ``assets/streettwin_ops.js``
-from ``/ws/live`` and ``/api/live/...``: the page needs no clicks to stay current, and says
-so loudly when it is *not* current (connection state, data age, a stale banner).
+5 m on both). The map's geometry does not travel through Dash: the page names
+``/api/layers/deck.json`` (:mod:`dashboard.api_layers`, cached with an ETag) and the browser
+fetches it — already while Dash builds the page — straight into deck.gl. Everything that
+changes is driven in the browser by ``assets/streettwin_ops.js`` from ``/ws/live`` and
+``/api/live/...``: the page needs no clicks to stay current, and says so loudly when it is *not*
+current (connection state, data age, a stale banner).
 
 Query parameters: ``?lang=en`` (default Chinese), ``?kiosk=1`` (hide the controls; run
 ``chromium --kiosk --autoplay-policy=no-user-gesture-required http://HOST:8050/ops?kiosk=1``
@@ -17,13 +20,14 @@ from typing import Any
 import dash
 from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
+from dashboard.api_layers import WALL_STYLE, deck_url
 from dashboard.context import current_context
 from dashboard.i18n import DEFAULT_LANG, LANGS, browser_table, t
 from layers.style import SENSOR_STATE_STYLE, SENSOR_STATES, WARNING_LEVELS, WARNING_NAMES, css
 
 dash.register_page(__name__, path="/ops", name="Operations", title="StreetTwin 指挥大屏", order=1)
 
-DECK_STYLE = "dark"
+DECK_STYLE = WALL_STYLE
 #: minutes the time slider reaches back (bounded by the in-memory history ring)
 REPLAY_MINUTES = 30
 
@@ -120,6 +124,7 @@ def layout(lang: str = DEFAULT_LANG, kiosk: str = "0", large: str = "0", **_: An
         "district": district,
         "live": ctx.runtime is not None,
         "replay_minutes": REPLAY_MINUTES,
+        "deck_url": deck_url(DECK_STYLE),
         **browser_table(),
     }
     return html.Div(
@@ -269,7 +274,6 @@ def layout(lang: str = DEFAULT_LANG, kiosk: str = "0", large: str = "0", **_: An
                     ),
                 ],
             ),
-            dcc.Store(id="ops-deck", data=ctx.deck(DECK_STYLE)),
             dcc.Store(id="ops-config", data=config),
         ],
     )
@@ -278,7 +282,6 @@ def layout(lang: str = DEFAULT_LANG, kiosk: str = "0", large: str = "0", **_: An
 clientside_callback(
     ClientsideFunction(namespace="streettwin", function_name="renderOps"),
     Output("ops-map-status", "children"),
-    Input("ops-deck", "data"),
-    State("ops-config", "data"),
+    Input("ops-config", "data"),
     State("ops-map", "id"),
 )
