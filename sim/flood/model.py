@@ -14,9 +14,11 @@ goes down its downpipes into the sewer and is booked as *drained* volume.
 
 from __future__ import annotations
 
+import copy as copy_module
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numba
 import numpy as np
 import xarray as xr
 
@@ -74,8 +76,13 @@ class FloodModel(Component):
     dt_max : float
         Longest time step (s), used while the domain is (nearly) dry.
     parallel : bool, optional
-        Use the multi-threaded kernels (results are identical to the serial ones); by default
+        Use the multi-threaded kernel (results are identical to the serial one); by default
         only for grids of at least ``PARALLEL_MIN_CELLS`` cells, where threads pay off.
+    precision : {"float32", "float64"}
+        Storage of depths, discharges and bed levels. Arithmetic is float64 either way and
+        the volume accounting is float64; float32 halves the memory traffic of the
+        (memory-bound) step and changes depths by about 1e-7 relative (the bed is stored
+        relative to its lowest open cell, so float32 keeps 0.1 µm resolution on a 10 m relief).
 
     Examples
     --------
@@ -118,6 +125,7 @@ class FloodModel(Component):
         threshold: float = 0.15,
         dt_max: float = 10.0,
         parallel: bool | None = None,
+        precision: str = "float32",
     ) -> None:
         dem = _check_dem(dem)
         self.dem = dem
@@ -135,40 +143,40 @@ class FloodModel(Component):
         # the explicit scheme is dx / sqrt(2 g h), so the step is divided by √2 in 2-D.
         self.alpha_2d = self.alpha / np.sqrt(2.0) if min(ny, nx) > 1 else self.alpha
         self.parallel = ny * nx >= PARALLEL_MIN_CELLS if parallel is None else bool(parallel)
-        self._k = kern.KERNELS_PARALLEL if self.parallel else kern.KERNELS_SERIAL
+        self._step_kernel = kern.STEP_PARALLEL if self.parallel else kern.STEP_SERIAL
+        if precision not in ("float32", "float64"):
+            raise ValueError(f"precision must be 'float32' or 'float64', got {precision!r}")
+        self.dtype = dt_ = np.dtype(precision)
 
         z = dem.to_numpy().astype(np.float64)
         self.building_mask = (
             np.zeros((ny, nx), bool) if building_mask is None else np.asarray(building_mask, bool)
         )
         self.z = np.where(self.building_mask, BUILDING_Z, z)
+        # the kernel sees the bed relative to its lowest open cell: float32 keeps resolution
+        self.z_ref = float(z[~self.building_mask].min()) if (~self.building_mask).any() else 0.0
+        h0 = np.where(self.building_mask, 0.0, np.broadcast_to(initial_depth, (ny, nx)))
+        self._zk, h0 = _bed_and_depth(self.z - self.z_ref, h0, self.building_mask, dt_)
         n = np.asarray(manning, dtype=np.float64)
-        self._n2 = np.ascontiguousarray(
-            np.broadcast_to(n * n, (ny, nx)) if n.ndim else (n * n)[None, None]
-        )
+        self._n2 = _rows(n * n, (ny, nx), dt_)
         drain = np.asarray(drain_capacity_mm_h, dtype=np.float64) * MM_H
         if self.building_mask.any():
             drain = np.where(self.building_mask, ROOF_DRAIN, np.broadcast_to(drain, (ny, nx)))
-        self._drain = np.ascontiguousarray(drain if drain.ndim == 2 else drain[None, None])
+        self._drain = _rows(drain, (ny, nx), dt_)
+        self._has_drain = bool(self._drain.max() > 0.0)
 
-        self.h = np.zeros((ny, nx))
-        self.h[:] = initial_depth
-        self.h[self.building_mask] = 0.0
-        self.qx = np.zeros((ny, nx + 1))
-        self.qy = np.zeros((ny + 1, nx))
-        self._qx_b = np.zeros_like(self.qx)
-        self._qy_b = np.zeros_like(self.qy)
-        self._f = np.ones((ny, nx))
-        self._row_limited = np.zeros(ny, np.bool_)
-        self._row_drained = np.zeros(ny)
-        self._row_hmax = np.zeros(ny)
+        self.h = np.zeros((ny, nx), dt_)
+        self.h[:] = h0
+        self.qx = np.zeros((ny, nx + 1), dt_)
+        self.qy = np.zeros((ny + 1, nx), dt_)
+        self._alloc_scratch()
         self.max_depth = self.h.astype(np.float32)
         self.t_first = np.full((ny, nx), np.nan, np.float32)
         self.t_first[self.h >= self.threshold] = 0.0
 
         self._bc_kind = np.zeros(4, np.int64)
         self._bc_spec: list[Any] = [0.0] * 4
-        self._bc_level = np.zeros((4, max(ny, nx)))
+        self._bc_level = np.zeros((4, max(ny, nx)))  # kernel-ready: levels relative to z_ref
         for edge, spec in (boundaries or {}).items():
             k = EDGES.index(edge)
             kind = spec[0]
@@ -189,6 +197,42 @@ class FloodModel(Component):
         self._hmax = float(self.h.max(initial=0.0))
         self.snapshots: list[tuple[float, np.ndarray, np.ndarray]] = []
 
+    def _alloc_scratch(self, blocks: int | None = None) -> None:
+        """Per-step scratch of the kernel: row blocks, halo snapshots, ring buffers.
+
+        ``blocks`` row blocks (default: one per thread when parallel, else one); results do
+        not depend on it. The ring buffers keep the names ``_qx_b``, ``_qy_b`` and ``_f`` of
+        the earlier double-buffered kernels, which callers copying a model by hand still copy.
+        """
+        ny, nx = self.shape
+        nb = blocks or (numba.get_num_threads() if self.parallel else 1)
+        nb = max(1, min(nb, ny // kern.MIN_BLOCK_ROWS))
+        self._blocks = np.array([k * ny // nb for k in range(nb + 1)], np.int64)
+        dt_ = self.dtype
+        self._halo_h = np.zeros((nb + 1, kern.HALO_H, nx), dt_)
+        self._halo_qx = np.zeros((nb + 1, kern.HALO_QX, nx + 1), dt_)
+        self._halo_qy = np.zeros((nb + 1, kern.HALO_QY, nx), dt_)
+        self._qx_b = np.zeros((nb, 4, nx + 1))
+        self._qy_b = np.zeros((nb, 4, nx))
+        self._f = np.ones((nb, 4, nx))
+        self._lim = np.zeros((nb, 4), np.bool_)
+        self._rem = np.zeros((nb, nx))
+        self._out = np.zeros((ny, kern.N_OUT))
+        self._consts = np.zeros(8)
+        self._consts_t = np.zeros(kern.N_CT, self.dtype)
+        self._rain_key: Any = None
+        self._rain_row = np.zeros((1, nx))
+
+    def copy(self) -> FloodModel:
+        """An independent copy (state, accounting and scratch), e.g. to run a forecast ahead."""
+        other = copy_module.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                setattr(other, name, value.copy())
+        other.volumes = dict(self.volumes)
+        other.snapshots = list(self.snapshots)
+        return other
+
     # ------------------------------------------------------------------ fields
     @property
     def depth(self) -> np.ndarray:
@@ -208,8 +252,8 @@ class FloodModel(Component):
 
     def speed(self) -> np.ndarray:
         """Depth-averaged speed (m s-1) per cell from the face discharges."""
-        qx = 0.5 * (self.qx[:, :-1] + self.qx[:, 1:])
-        qy = 0.5 * (self.qy[:-1, :] + self.qy[1:, :])
+        qx = 0.5 * (self.qx[:, :-1].astype(np.float64) + self.qx[:, 1:])
+        qy = 0.5 * (self.qy[:-1, :].astype(np.float64) + self.qy[1:, :])
         wet = self.h > 10.0 * self.h_dry
         out = np.zeros(self.shape)
         out[wet] = np.hypot(qx[wet], qy[wet]) / self.h[wet]
@@ -217,7 +261,7 @@ class FloodModel(Component):
 
     def stored_volume(self) -> float:
         """Water volume on the grid (m3)."""
-        return float(self.h.sum() * self.area)
+        return float(self.h.sum(dtype=np.float64) * self.area)
 
     def mass_balance(self) -> dict[str, float]:
         """Volumes (m3) in, out, drained and stored, and the relative balance error.
@@ -289,9 +333,12 @@ class FloodModel(Component):
 
     def _cfl_dt(self) -> float:
         hmax = self._hmax
+        ny, nx = self.shape
         for k in range(4):
             if self._bc_kind[k] == kern.LEVEL:
-                hmax = max(hmax, float(np.max(self._bc_level[k]) - self._edge_z(k).min()))
+                n = ny if k < 2 else nx
+                top = float(np.max(self._bc_level[k, :n])) + self.z_ref
+                hmax = max(hmax, top - float(self._edge_z(k).min()))
         if self.river is not None:
             hmax = max(hmax, float(self.h[self.river[0]].max(initial=0.0)))
         if hmax <= 10.0 * self.h_dry:
@@ -301,75 +348,73 @@ class FloodModel(Component):
     def _edge_z(self, k: int) -> np.ndarray:
         return (self.z[:, 0], self.z[:, -1], self.z[0, :], self.z[-1, :])[k]
 
-    def _rain_field(self, t: float, rain: RainSpec) -> np.ndarray:
+    def _rain_field(self, t: float, rain: RainSpec) -> tuple[np.ndarray, float | None]:
+        """Rain for the kernel: an (ny, nx) field, or a uniform value as a (1, nx) row."""
         r = rain(t) if callable(rain) else (0.0 if rain is None else rain)
-        r = np.asarray(r, dtype=np.float64)
-        return np.ascontiguousarray(r if r.ndim == 2 else np.full((1, 1), float(r)))
+        if np.ndim(r) == 2:
+            r = np.ascontiguousarray(r, dtype=np.float64)
+            if r.shape != self.shape:
+                raise ValueError(f"rain field shape {r.shape} != grid shape {self.shape}")
+            return r, None
+        value = float(r)
+        if value != self._rain_key:  # uniform rain: one row, refilled only when it changes
+            self._rain_row[:] = value
+            self._rain_key = value
+        return self._rain_row, value
 
     def _step(self, dt: float, rain: RainSpec) -> None:
         ny, nx = self.shape
         t_mid = self.time + 0.5 * dt
+        t_end = self.time + dt
         self._update_levels(t_mid)
-        r = self._rain_field(t_mid, rain)
-        self.volumes["rain"] += float(
-            r.sum() * self.area * dt * (1 if r.shape == (ny, nx) else ny * nx)
-        )
+        r, uniform = self._rain_field(t_mid, rain)
         for (i, j), q in self.inflows:
             qv = _value_at(q, t_mid)
             self.h[i, j] += qv * dt / self.area
             self.volumes["inflow"] += qv * dt
-        faces, limit, update, scale_faces = self._k
-        qx, qy = self._qx_b, self._qy_b  # new fluxes go to the spare buffers
-        faces(
+        c = self._consts
+        c[:] = (dt, self.dx, self.dy, self.theta, self.h_dry, t_end, self.threshold, 0.0)
+        c[7] = 1.0 if self._has_drain else 0.0
+        ct = kern.step_constants(self._consts_t, dt, self.dx, self.dy, self.theta, self.h_dry)
+        self._step_kernel(
             self.h,
-            self.z,
+            self._zk,
             self.qx,
             self.qy,
-            qx,
-            qy,
             self._n2,
-            self._bc_kind,
-            self._bc_level,
-            dt,
-            self.dx,
-            self.dy,
-            self.theta,
-            self.h_dry,
-        )
-        self._qx_b, self._qy_b, self.qx, self.qy = self.qx, self.qy, qx, qy
-        limit(self.h, qx, qy, r, self._f, self._row_limited, dt, self.dx, self.dy)
-        t_end = self.time + dt
-        update(
-            self.h,
-            qx,
-            qy,
-            self._f,
-            self._row_limited,
             r,
             self._drain,
-            dt,
-            self.dx,
-            self.dy,
-            t_end,
-            self.threshold,
+            self._bc_kind,
+            self._bc_level,
+            c,
+            ct,
             self.max_depth,
             self.t_first,
-            self._row_drained,
-            self._row_hmax,
+            self._blocks,
+            self._halo_h,
+            self._halo_qx,
+            self._halo_qy,
+            self._qx_b,
+            self._qy_b,
+            self._f,
+            self._lim,
+            self._rem,
+            self._out,
         )
-        scale_faces(qx, qy, self._f, self._row_limited)
-        self.volumes["drained"] += float(self._row_drained.sum()) * self.area
-        # edge fluxes, positive into the domain
-        w = float(self.qx[:, 0].sum() * self.dy)
-        e = float(-self.qx[:, nx].sum() * self.dy)
-        s = float(self.qy[0, :].sum() * self.dx)
-        n = float(-self.qy[ny, :].sum() * self.dx)
-        for v in (w, e, s, n):
+        o = self._out
+        if uniform is None:
+            self.volumes["rain"] += float(o[:, kern.OUT_RAIN].sum()) * self.area * dt
+        else:
+            self.volumes["rain"] += uniform * ny * nx * self.area * dt
+        self.volumes["drained"] += float(o[:, kern.OUT_DRAINED].sum()) * self.area
+        # edge flows (m3/s), positive into the domain, booked per edge as before
+        for col in (kern.OUT_W, kern.OUT_E, kern.OUT_S, kern.OUT_N):
+            v = float(o[:, col].sum())
             if v > 0:
                 self.volumes["boundary_in"] += v * dt
             else:
                 self.volumes["boundary_out"] -= v * dt
-        self._hmax = float(self._row_hmax.max())
+        self._hmax = float(o[:, kern.OUT_HMAX].max())
         if self.river is not None:
             self._hold_river(t_end)
         self.time = t_end
@@ -382,19 +427,25 @@ class FloodModel(Component):
             if self._bc_kind[k] == kern.CLOSED:
                 continue
             n = ny if k < 2 else nx
-            self._bc_level[k, :n] = _value_at(self._bc_spec[k], t)
+            value = _value_at(self._bc_spec[k], t)
+            offset = self.z_ref if self._bc_kind[k] == kern.LEVEL else 0.0  # FREE: a slope
+            self._bc_level[k, :n] = np.asarray(value, dtype=np.float64) - offset
 
     def _hold_river(self, t: float) -> None:
         mask, level = self.river
         target = np.maximum(_value_at(level, t) - self.z[mask], 0.0)
-        change = float((target - self.h[mask]).sum() * self.area)
+        before = self.h[mask].astype(np.float64)
         self.h[mask] = target
+        after = self.h[mask].astype(np.float64)
+        change = float((after - before).sum() * self.area)
         if change > 0:
             self.volumes["boundary_in"] += change
         else:
             self.volumes["boundary_out"] -= change
+        crossed = mask & (self.h >= self.threshold) & (self.max_depth < self.threshold)
+        self.t_first[crossed] = t
         np.maximum(self.max_depth, self.h, out=self.max_depth)
-        self._hmax = max(self._hmax, float(target.max(initial=0.0)))
+        self._hmax = max(self._hmax, float(after.max(initial=0.0)))
 
     def _cell_of(self, x: float, y: float) -> tuple[int, int]:
         j = int(np.clip(np.rint((x - self.x[0]) / self.dx), 0, self.shape[1] - 1))
@@ -409,70 +460,37 @@ class FloodModel(Component):
         ``time_first_exceedance`` (y, x), ``elevation`` and ``building`` (y, x). Global
         attributes carry the parameters and the mass balance. Write it with ``to_netcdf``.
         """
-        snaps = self.snapshots or [(self.time, self.h.copy(), self.speed())]
-        times = np.array([s[0] for s in snaps])
-        dims = ("time", "y", "x")
-        ds = xr.Dataset(
-            {
-                "depth": (dims, np.stack([s[1] for s in snaps]).astype(np.float32)),
-                "speed": (dims, np.stack([s[2] for s in snaps]).astype(np.float32)),
-                "max_depth": (("y", "x"), self.max_depth.astype(np.float32)),
-                "time_first_exceedance": (("y", "x"), self.t_first),
-                "elevation": (("y", "x"), self.dem.to_numpy().astype(np.float32)),
-                "building": (("y", "x"), self.building_mask.astype(np.int8)),
-            },
-            coords={"time": times, "y": self.y, "x": self.x},
-        )
-        ds["time"].attrs = {
-            "standard_name": "time",
-            "long_name": "time since start of run",
-            "units": "s",
-            "axis": "T",
-        }
-        ds["x"].attrs = {"standard_name": "projection_x_coordinate", "units": "m", "axis": "X"}
-        ds["y"].attrs = {"standard_name": "projection_y_coordinate", "units": "m", "axis": "Y"}
-        ds["depth"].attrs = {
-            "long_name": "surface water depth",
-            "units": "m",
-            "field": "surface_water__depth",
-        }
-        ds["speed"].attrs = {
-            "long_name": "depth-averaged flow speed",
-            "units": "m s-1",
-            "field": "surface_water__speed",
-        }
-        ds["max_depth"].attrs = {
-            "long_name": "maximum surface water depth",
-            "units": "m",
-            "cell_methods": "time: maximum",
-        }
-        ds["time_first_exceedance"].attrs = {
-            "long_name": f"time depth first reached {self.threshold} m (NaN: never)",
-            "units": "s",
-            "threshold_m": self.threshold,
-        }
-        ds["elevation"].attrs = {"standard_name": "surface_altitude", "units": "m"}
-        ds["building"].attrs = {
-            "long_name": "building footprint",
-            "units": "1",
-            "flag_values": [0, 1],
-            "flag_meanings": "open building",
-        }
-        ds.attrs = {
-            "Conventions": "CF-1.8",
-            "title": "StreetTwin local-inertial flood simulation",
-            "source": "sim.flood.FloodModel (Bates et al. 2010; de Almeida et al. 2012)",
-            "theta": self.theta,
-            "alpha": self.alpha,
-            "alpha_2d": self.alpha_2d,
-            "h_dry_m": self.h_dry,
-            "threshold_m": self.threshold,
-            "dx_m": self.dx,
-            "dy_m": self.dy,
-            "n_steps": self.n_steps,
-            **self.mass_balance(),
-        }
-        return ds
+        from sim.flood.dataset import model_dataset
+
+        return model_dataset(self)
+
+
+def _bed_and_depth(z_rel: np.ndarray, h0: np.ndarray, walls: np.ndarray, dtype):
+    """Bed (relative to its lowest open cell) and initial depth as the kernel stores them.
+
+    In float32 the open bed and the initial water surface are snapped to multiples of one
+    quantum, the float32 spacing at the highest surface (1.2e-7 m for a 1-2 m relief): then
+    ``z + h`` of a level surface is the same number in every cell, and a lake at rest stays
+    exactly at rest (without this, rounding h to float32 leaves 6e-8 m steps that stir it).
+    """
+    if dtype == np.float64:
+        return z_rel, h0
+    open_ = ~walls
+    top = float(np.max(np.where(open_, z_rel + np.maximum(h0, 0.0), 0.0), initial=1.0))
+    quantum = 2.0 ** (np.floor(np.log2(max(top, 1e-3))) - 23)
+    zq = np.where(open_, np.round(z_rel / quantum) * quantum, z_rel)
+    wet = open_ & (h0 > 0.0)
+    eta = np.round((z_rel + h0) / quantum) * quantum  # a level surface: one number
+    hq = np.where(wet, np.maximum(eta - zq, 0.0), 0.0)
+    return zq.astype(dtype), hq
+
+
+def _rows(a: np.ndarray, shape: tuple[int, int], dtype) -> np.ndarray:
+    """A per-cell field as (ny, nx), or a uniform one as a single (1, nx) row."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 0:
+        return np.full((1, shape[1]), float(a), dtype)
+    return np.ascontiguousarray(np.broadcast_to(a, shape), dtype)
 
 
 def _value_at(spec: Any, t: float) -> Any:

@@ -119,4 +119,4 @@ def test_bench_flood_smoke_reports_its_figures():
     assert out["ratio_vs_landlab"] == pytest.approx(
         out["cell_updates_per_s"] / out["landlab_cell_updates_per_s"]
     )
-    assert abs(out["storm_mass_balance_error"]) < 1e-9
+    assert abs(out["storm_mass_balance_error"]) < 1e-4  # float32 depths; the floor is 1e-3
