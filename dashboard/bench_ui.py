@@ -87,19 +87,7 @@ def measure_ws_bytes(n_sensors: int = WS_SENSORS, seconds: float = 5.0) -> dict[
     ids = [f"S{i:06d}" for i in range(n_sensors)]
     state = LiveState(ids)
 
-    def read_changes(version: int):
-        new = state.version
-        rows = state.changed_since(version)
-        snap = state.snapshot(rows)
-        return (
-            new,
-            rows,
-            snap["value"].to_numpy(),
-            snap["quality"].to_numpy(),
-            snap["observed_at"].to_numpy(),
-        )
-
-    hub = LiveHub(ids, read_changes)
+    hub = LiveHub(ids, state.changes)
     hub.start(interval_s=0.1)
     sock = CountingSocket()
     server = threading.Thread(target=hub.serve, args=(sock,), kwargs={"binary": True}, daemon=True)

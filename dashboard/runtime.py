@@ -232,21 +232,7 @@ def build_runtime(
         if n:
             log.info("restored %d readings from the log", n)
 
-    def read_changes(version: int):
-        new_version = (
-            state.version
-        )  # read first: a change racing this call is sent twice, never lost
-        rows = state.changed_since(version)
-        snap = state.snapshot(rows)
-        return (
-            new_version,
-            rows,
-            snap["value"].to_numpy(),
-            snap["quality"].to_numpy(),
-            snap["observed_at"].to_numpy(),
-        )
-
-    hub = LiveHub(ids, read_changes)
+    hub = LiveHub(ids, state.changes)
     return TwinRuntime(
         registry=registry,
         data_dir=data_dir,

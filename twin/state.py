@@ -213,6 +213,23 @@ class LiveState:
         with self._lock:
             return np.flatnonzero(self._row_version > version)
 
+    def changes(self, version: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The change feed: ``(new_version, rows, value, quality, observed_at)`` since ``version``.
+
+        The new version is read before the rows, so a change racing this call is reported
+        twice (now and next time), never lost.
+        """
+        new_version = self.version
+        rows = self.changed_since(version)
+        with self._lock:
+            return (
+                new_version,
+                rows,
+                self.value[rows].copy(),
+                self.quality[rows].copy(),
+                self.observed_at[rows].copy(),
+            )
+
     def snapshot(self, rows: np.ndarray | None = None) -> pd.DataFrame:
         """A consistent copy of the live columns, indexed by ``sensor_id``.
 

@@ -18,19 +18,7 @@ def make_hub(n: int = 4) -> tuple[LiveHub, LiveState]:
     ids = [f"S{i}" for i in range(n)]
     state = LiveState(ids)
 
-    def read_changes(version: int):
-        new = state.version
-        rows = state.changed_since(version)
-        snap = state.snapshot(rows)
-        return (
-            new,
-            rows,
-            snap["value"].to_numpy(),
-            snap["quality"].to_numpy(),
-            snap["observed_at"].to_numpy(),
-        )
-
-    return LiveHub(ids, read_changes), state
+    return LiveHub(ids, state.changes), state
 
 
 def put(state: LiveState, row: int, value: float, t: float) -> None:
