@@ -173,7 +173,10 @@ def bench_http(
         "http_readings_per_s": batch * batches_per_repeat / statistics.median(runs),
         "http_runs_s": runs,
         # CPU the server spent per reading: tells a slow machine from a busy one
-        "http_readings_per_server_cpu_s": batch * batches_per_repeat * repeat / server_cpu_s,
+        # None when the run is too short for the OS's CPU clock (10 ms ticks) to see it
+        "http_readings_per_server_cpu_s": (
+            batch * batches_per_repeat * repeat / server_cpu_s if server_cpu_s > 0 else None
+        ),
         "http_clients": clients,
         "http_batch": batch,
         "http_batches_per_repeat": batches_per_repeat,

@@ -104,4 +104,6 @@ def test_no_lag_before_any_reading(pipe):
 def test_bench_http_smoke():
     out = bench_http(n_sensors=100, batch=200, batches_per_repeat=2, repeat=1)
     assert out["http_batch"] == 200 and len(out["http_runs_s"]) == 1
-    assert out["http_readings_per_s"] > 0 and out["http_readings_per_server_cpu_s"] > 0
+    assert out["http_readings_per_s"] > 0
+    cpu_rate = out["http_readings_per_server_cpu_s"]  # None: too short for the CPU clock
+    assert cpu_rate is None or cpu_rate > 0
