@@ -48,9 +48,12 @@ log = logging.getLogger(__name__)
 MAX_EVENTS_PER_CLIENT = 1000
 #: minimum seconds between two value frames to one client (2 Hz)
 MIN_VALUE_INTERVAL_S = 0.5
-#: a value frame waits this long after its first value, so one poll scan (aligned across
-#: devices, landing over a few commits) goes out as one frame rather than a frame and a tail
-SETTLE_S = 0.1
+#: a value frame waits until no new value came for this long, so one poll scan (aligned
+#: across devices, landing over a few commits) goes out as one frame rather than a frame and a
+#: tail that would wait out the 2 Hz limit, s
+SETTLE_S = 0.02
+#: ... but never longer than this after its first pending value, s
+SETTLE_MAX_S = 0.25
 #: a binary-mode client hears at least this often (heartbeat), so it can tell "quiet" from
 #: "disconnected", s
 HEARTBEAT_S = 2.0
@@ -69,10 +72,13 @@ class LiveClient:
         self._cond = threading.Condition()
         self._values: dict[int, tuple[float, int, float]] = {}
         self._first_pending = 0.0
+        self._last_pending = 0.0
         self._events: deque[dict[str, Any]] = deque()
         self._resync: str | None = None
         self._closed = False
         self.last_values_sent = 0.0
+        #: ``hold() -> bool``: True while a scan is still landing (values wait, up to a cap)
+        self.hold: Callable[[], bool] | None = None
         self.last_sent = time.monotonic()
         self.sent_frames = 0
         self.sent_bytes = 0
@@ -85,8 +91,9 @@ class LiveClient:
         """
         with self._cond:
             pending = self._values
+            self._last_pending = time.monotonic()
             if not pending:
-                self._first_pending = time.monotonic()
+                self._first_pending = self._last_pending
             for r, v, q, t in zip(rows.tolist(), values, quality, times, strict=True):
                 old = pending.get(r)
                 if old is None or not (old[2] > t):
@@ -152,8 +159,11 @@ class LiveClient:
         """Seconds until pending values may be sent (≤ 0: now); None if nothing pending."""
         if not self._values:
             return None
-        ready = max(self.last_values_sent + MIN_VALUE_INTERVAL_S, self._first_pending + SETTLE_S)
-        return ready - now
+        settled = self._last_pending + SETTLE_S
+        if self.hold is not None and self.hold():
+            settled = max(settled, now + SETTLE_S)  # look again shortly
+        settled = min(settled, self._first_pending + SETTLE_MAX_S)
+        return max(self.last_values_sent + MIN_VALUE_INTERVAL_S, settled) - now
 
 
 def _values_frame(sensor_ids: np.ndarray, rows: np.ndarray, vals: list[tuple]) -> str:
@@ -242,7 +252,10 @@ class LiveHub:
         self._version = 0
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self.resyncs = 0
+        #: ``hold() -> bool``, given to every client: values wait while it is true (capped)
+        self.hold: Callable[[], bool] | None = None
 
     @property
     def client_count(self) -> int:
@@ -252,6 +265,7 @@ class LiveHub:
         with self._lock:
             self._next_id += 1
             client = LiveClient(self._next_id, binary=binary)
+            client.hold = self.hold
             self._clients[client.client_id] = client
         return client
 
@@ -281,11 +295,19 @@ class LiveHub:
             c.offer_values(np.asarray(rows), vals, quals, ts)
         return len(rows)
 
+    def wake(self) -> None:
+        """Pump now (a writer just committed) instead of at the next interval."""
+        self._wake.set()
+
     def start(self, interval_s: float = 0.05) -> None:
-        """Pump the change feed in a daemon thread."""
+        """Pump the change feed in a daemon thread: on :meth:`wake`, else every ``interval_s``."""
 
         def loop() -> None:
-            while not self._stop.wait(interval_s):
+            while not self._stop.is_set():
+                self._wake.wait(interval_s)
+                self._wake.clear()
+                if self._stop.is_set():
+                    break
                 try:
                     self.pump()
                 except Exception:  # keep the feed alive; one bad pump must not stop it
@@ -296,6 +318,7 @@ class LiveHub:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         with self._lock:
             clients = list(self._clients.values())
         for c in clients:

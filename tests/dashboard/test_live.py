@@ -57,6 +57,36 @@ def test_value_frames_are_at_most_two_per_second(monkeypatch: pytest.MonkeyPatch
     assert json.loads(frame)["value"] == [2.0]
 
 
+def test_values_wait_while_a_scan_is_landing_but_not_past_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hub, state = make_hub()
+    landing = [True]
+    hub.hold = lambda: landing[0]
+    client = hub.connect()
+    clock = [1000.0]
+    monkeypatch.setattr(live.time, "monotonic", lambda: clock[0])
+    put(state, 0, 1.0, 10.0)
+    hub.pump()
+    clock[0] += live.SETTLE_S * 2
+    assert client.next_frames(hub.sensor_ids, timeout=0) == []  # the scan is still landing
+    put(state, 1, 2.0, 10.0)
+    hub.pump()
+    landing[0] = False  # the last device's readings are committed
+    clock[0] += live.SETTLE_S
+    (frame,) = client.next_frames(hub.sensor_ids, timeout=0)
+    assert json.loads(frame)["ids"] == ["S0", "S1"]  # the whole scan in one frame
+    landing[0] = True  # a device that never answers holds values only up to the cap
+    clock[0] += live.MIN_VALUE_INTERVAL_S
+    put(state, 2, 3.0, 11.0)
+    hub.pump()
+    clock[0] += live.SETTLE_MAX_S - 0.01
+    assert client.next_frames(hub.sensor_ids, timeout=0) == []
+    clock[0] += 0.02
+    (frame,) = client.next_frames(hub.sensor_ids, timeout=0)
+    assert json.loads(frame)["ids"] == ["S2"]
+
+
 def test_events_arrive_in_order_and_are_never_coalesced() -> None:
     hub, _ = make_hub()
     client = hub.connect()

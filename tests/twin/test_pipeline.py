@@ -135,6 +135,22 @@ def test_submit_arrays_checks_range_and_time_vectorised(pipe):
     assert pipe.counters.accepted_by_source == {"modbus": 2}
 
 
+def test_one_commit_of_many_sources_counts_each_source(pipe):
+    rows = np.array([0, 3, 3, 1])
+    values = np.array([3.0, 1.0, np.nan, 1.0])  # row 1 (RAIN-1) at 1 m/s: out of range
+    sources = np.array(["modbus:gw-1", "modbus:gw-1", "modbus:gw-2", "modbus:gw-2"], object)
+    res = pipe.submit_arrays(rows, values, NOW - 1, source=sources)
+    assert res.accepted == 2
+    assert pipe.counters.accepted_by_source == {"modbus:gw-1": 2}
+    assert pipe.counters.rejected_by_source == {"modbus:gw-2": 2}
+    assert pipe.counters.rejected_by_source_reason == {
+        ("modbus:gw-2", "not_a_number"): 1,
+        ("modbus:gw-2", "out_of_range"): 1,
+    }
+    (logged,) = list(pipe.log.replay(since=0))
+    assert logged.source.tolist() == ["modbus:gw-1", "modbus:gw-1"]
+
+
 def test_submit_arrays_too_old_and_simulated_quality(pipe):
     res = pipe.submit_arrays(
         np.array([0, 0]),

@@ -111,6 +111,8 @@ class DeviceCoordinator(ABC):
         self._task: asyncio.Task | None = None
         self._stopping = False
         self.aligned = True
+        #: a fetch is under way (its readings are not delivered yet)
+        self.in_flight = False
 
     @abstractmethod
     async def fetch(self) -> None:
@@ -126,6 +128,7 @@ class DeviceCoordinator(ABC):
     async def poll_once(self) -> bool:
         """One fetch with bookkeeping; True on success."""
         started = time.perf_counter()
+        self.in_flight = True
         try:
             await self.fetch()
         except UpdateFailed as exc:
@@ -134,6 +137,8 @@ class DeviceCoordinator(ABC):
         except (TimeoutError, OSError) as exc:
             await self._failed(f"{type(exc).__name__}: {exc}")
             return False
+        finally:
+            self.in_flight = False
         self.latencies.append(time.perf_counter() - started)
         self.polls_ok += 1
         self.last_ok = self.clock()

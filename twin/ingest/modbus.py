@@ -319,6 +319,10 @@ class ModbusPoller:
         """Sensors whose last poll read the "not available" sentinel."""
         return self.sensor_ids[self.not_available]
 
+    def busy(self) -> bool:
+        """True while any device's poll is under way (a scan has not fully landed)."""
+        return any(p.in_flight for p in self.pollers)
+
     def offline_devices(self) -> list[str]:
         """Devices currently declared offline."""
         return [p.device_id for p in self.pollers if not p.available]

@@ -31,7 +31,6 @@ from twin.readings import (
     VALUE_FAULTS,
     Catalogue,
     ReadingBatch,
-    derive_reading_id,
     validate_batch,
 )
 from twin.state import LiveState, Quality
@@ -172,15 +171,15 @@ class IngestPipeline:
         values: np.ndarray,
         observed_at: np.ndarray | float,
         *,
-        source: str = "modbus",
+        source: str | np.ndarray = "modbus",
         quality: int = Quality.GOOD,
         reading_ids: list[str] | None = None,
     ) -> IngestResult:
         """Fast path for trusted in-process adapters (e.g. the Modbus poller).
 
         Values must already be SI. Still checked, vectorised: unknown row, NaN/inf, physical
-        range, future and too-old timestamps; still logged durably (ids derived from sensor,
-        time and value unless given).
+        range, future and too-old timestamps; still logged durably (ids
+        ``p:<sensor>|<time>|<value bits>`` unless given).
 
         Parameters
         ----------
@@ -190,6 +189,9 @@ class IngestPipeline:
             SI values.
         observed_at : array of float or float
             Epoch s UTC.
+        source : str or array of str
+            Where the readings came from: one label, or one per reading (so the results of a
+            whole poll scan over many devices land in one commit).
         """
         now = self.clock()
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
@@ -197,6 +199,7 @@ class IngestPipeline:
         values = np.broadcast_to(np.asarray(values, dtype=np.float64), (n,))
         observed_at = np.broadcast_to(np.asarray(observed_at, dtype=np.float64), (n,))
         cat = self.catalogue
+        sources = np.broadcast_to(np.asarray(source, dtype=object), (n,))
         known = (rows >= 0) & (rows < len(cat))
         safe = np.where(known, rows, 0)
         reason = np.full(n, "", dtype=object)
@@ -208,11 +211,19 @@ class IngestPipeline:
         reason[(reason == "") & (observed_at < now - self.retention_s)] = TOO_OLD
         sid = np.where(known, cat.sensor_ids.to_numpy()[safe], None)
         if reading_ids is None:
+            # a trusted adapter observes a sensor once per instant, so sensor, time and value
+            # (its float64 bits) name the reading uniquely; plain text, no hash, and one repr
+            # per distinct time keep a 10,000-reading scan cheap (about 5 ms)
+            times, at = np.unique(observed_at, return_inverse=True)
+            text = [repr(t) for t in times.tolist()]
             ids = np.array(
                 [
-                    derive_reading_id(s, t, v) if s is not None else None
-                    for s, t, v in zip(
-                        sid.tolist(), observed_at.tolist(), values.tolist(), strict=True
+                    f"p:{s}|{text[k]}|{b}" if s is not None else None
+                    for s, k, b in zip(
+                        sid.tolist(),
+                        at.tolist(),
+                        np.ascontiguousarray(values, dtype=np.float64).view(np.int64).tolist(),
+                        strict=True,
                     )
                 ],
                 dtype=object,
@@ -238,11 +249,25 @@ class IngestPipeline:
             observed_at[ok],
             np.full(ok.size, now),
             np.full(ok.size, quality, dtype=np.uint8),
-            np.full(ok.size, source, dtype=object),
+            sources[ok],
         )
         result = self._commit(batch, ok, rejected, rows[np.isin(reason, list(VALUE_FAULTS))])
-        self.counters.count(source, result.accepted, result.rejected)
+        if isinstance(source, str):
+            self.counters.count(source, result.accepted, result.rejected)
+        else:
+            self._count_by_source(sources, result)
         return result
+
+    def _count_by_source(self, sources: np.ndarray, result: IngestResult) -> None:
+        """Per-source counters for a mixed batch (log duplicates are among the rejected)."""
+        labels, inverse = np.unique(sources.astype(str), return_inverse=True)
+        seen = np.bincount(inverse, minlength=len(labels))
+        rejected: dict[int, list[dict]] = {}
+        for r in result.rejected:
+            rejected.setdefault(int(inverse[r["index"]]), []).append(r)
+        for k, label in enumerate(labels.tolist()):
+            mine = rejected.get(k, [])
+            self.counters.count(label, int(seen[k]) - len(mine), mine)
 
     def _commit(
         self, batch: ReadingBatch, index: np.ndarray, rejected: list[dict], faulty: np.ndarray
