@@ -3,6 +3,10 @@
 - ``POST /auth/login`` (the ``/login`` page's form) and ``POST /api/login`` (JSON) check the
   password (:class:`twin.events.users.UserStore`: scrypt, lockout), then start a NEW session
   (fresh id and CSRF token; any session the browser carried is dropped: no fixation).
+- Administrators and auditors also give a one-time code (TOTP, RFC 6238). JSON clients send
+  ``code`` with the password (without it: 401 ``code_required``). The form asks in a second
+  step: a right password sets a short-lived HttpOnly handle cookie and redirects to
+  ``/login?step=code``, whose form posts the code alone. Wrong codes count towards the lockout.
 - Cookies: the session cookie is HttpOnly, SameSite=Strict and Secure (``__Host-`` prefix) by
   default; ``AUTH_COOKIE_SECURE=False`` turns Secure off for plain http://localhost tests.
 - CSRF: state-changing requests authenticated by cookie must carry the session's token in
@@ -22,14 +26,14 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import flask
 
 from twin.events.lifecycle import Actor
 from twin.events.ratelimit import RateLimiter
 from twin.events.roles import can
-from twin.events.users import LoginError, SessionStore, UserStore, UserView
+from twin.events.users import CodeRequiredError, LoginError, SessionStore, UserStore, UserView
 
 EXTENSION_KEY = "streettwin_auth"
 CSRF_HEADER = "X-CSRF-Token"
@@ -72,6 +76,11 @@ class AuthService:
     @property
     def csrf_cookie(self) -> str:
         return "__Host-st_csrf" if self.secure else "st_csrf"
+
+    @property
+    def pending_cookie(self) -> str:
+        """Holds the handle of a right password awaiting its one-time code (form login)."""
+        return "__Host-st_2fa" if self.secure else "st_2fa"
 
 
 def install_auth(server: flask.Flask, service: AuthService) -> None:
@@ -244,13 +253,25 @@ def _is_json_request() -> bool:
 
 
 # -- routes -----------------------------------------------------------------------------------
-def _login(username: str, password: str) -> tuple[Any, flask.Response | None]:
+def _login(
+    username: str, password: str, code: str | None = None, *, pending: str | None = None
+) -> tuple[Any, flask.Response | None]:
+    """Check a password (+ code), or with ``pending`` the code of a password checked before.
+
+    Returns the new session, or None and the refusal (401 ``login_failed``, 401
+    ``code_required`` carrying the pending handle in ``flask.g.pending_login``, 429)."""
     svc = service()
     ok, wait = svc.login_limiter.allow(client_key())
     if not ok:
         return None, json_error(429, "too_many_requests", "", **{"Retry-After": f"{wait:.0f}"})
     try:
-        user = svc.users.authenticate(username, password)
+        if pending is not None:
+            user = svc.users.authenticate_code(pending, code or "")
+        else:
+            user = svc.users.authenticate(username, password, code or None)
+    except CodeRequiredError as exc:
+        flask.g.pending_login = exc.pending
+        return None, json_error(401, "code_required", "one-time code required")
     except LoginError as exc:
         return None, json_error(401, "login_failed", str(exc))
     svc.sessions.drop(flask.request.cookies.get(svc.session_cookie))  # no session fixation
@@ -264,21 +285,25 @@ def _start_session(resp: flask.Response, ws) -> flask.Response:
     _set_cookie(resp, svc.csrf_cookie, ws.csrf, http_only=False)
     flask.g.csrf_set = True
     resp.headers["Cache-Control"] = "no-store"
+    if flask.request.cookies.get(svc.pending_cookie):
+        resp.delete_cookie(svc.pending_cookie, path="/", secure=svc.secure, samesite="Strict")
     return resp
 
 
 @auth_bp.post("/api/login")
 def api_login() -> flask.Response:
-    """``POST /api/login`` ``{"username", "password"}`` → 200 ``{"user", "role", "csrf_token"}``
-    and a new session cookie; 401 on any failure (same answer for every cause), 429 when an
-    address tries too often."""
+    """``POST /api/login`` ``{"username", "password", "code"?}`` → 200 ``{"user", "role",
+    "csrf_token"}`` and a new session cookie; 401 ``login_failed`` on any failure (same answer
+    for every cause), 401 ``code_required`` when the password was right and the account needs
+    a one-time code, 429 when an address tries too often."""
     if not _is_json_request():
         return json_error(415, "unsupported_media_type", "send application/json")
     body = flask.request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         return json_error(400, "bad_request", "the body must be a JSON object")
     username, password = str(body.get("username", "")), str(body.get("password", ""))
-    ws, err = _login(username, password)
+    code = body.get("code")
+    ws, err = _login(username, password, None if code is None else str(code))
     if err is not None:
         return err
     resp = flask.jsonify(user=ws.user.username, role=ws.user.role, csrf_token=ws.csrf)
@@ -288,17 +313,54 @@ def api_login() -> flask.Response:
 @auth_bp.post("/auth/login")
 def form_login() -> flask.Response:
     """The ``/login`` page's form: double-submit CSRF checked, then like ``/api/login``;
-    redirects to ``next`` (a local path only) or back to ``/login?failed=1``."""
+    redirects to ``next`` (a local path only) or back to ``/login?failed=1``.
+
+    Step two (``step=code``): the one-time code alone, with the handle cookie the first step
+    set; a wrong code goes back to ``/login?step=code&failed=1`` while the handle lives."""
     if not csrf_ok_anonymous():
         return json_error(403, "csrf", "missing or wrong CSRF token")
-    ws, err = _login(flask.request.form.get("username", ""), flask.request.form.get("password", ""))
+    svc = service()
+    form = flask.request.form
+    nxt = _local_path(form.get("next", "/ops"))
+    code = form.get("code") or None
+    if form.get("step") == "code":
+        pending = flask.request.cookies.get(svc.pending_cookie, "")
+        ws, err = _login("", "", code, pending=pending)
+        if err is not None:
+            step = "code" if svc.users.pending_alive(pending) else ""
+            return _back_to_login(nxt, failed=True, step=step)
+        return _start_session(flask.redirect(nxt, code=303), ws)
+    ws, err = _login(form.get("username", ""), form.get("password", ""), code)
     if err is not None:
-        return flask.redirect("/login?failed=1", code=303)
-    nxt = flask.request.form.get("next", "/ops")
+        pending = flask.g.get("pending_login")
+        if pending is None:
+            return _back_to_login(nxt, failed=True)
+        resp = _back_to_login(nxt, step="code")
+        resp.set_cookie(
+            svc.pending_cookie,
+            pending,
+            path="/",
+            max_age=int(svc.users.pending_ttl_s),
+            secure=svc.secure,
+            httponly=True,
+            samesite="Strict",
+        )
+        return resp
+    return _start_session(flask.redirect(nxt, code=303), ws)
+
+
+def _local_path(nxt: str) -> str:
     parts = urlsplit(nxt)
     if parts.scheme or parts.netloc or not nxt.startswith("/") or nxt.startswith("//"):
-        nxt = "/ops"  # never an open redirect
-    return _start_session(flask.redirect(nxt, code=303), ws)
+        return "/ops"  # never an open redirect
+    return nxt
+
+
+def _back_to_login(nxt: str, *, failed: bool = False, step: str = "") -> flask.Response:
+    query = {k: v for k, v in (("step", step), ("failed", "1" if failed else "")) if v}
+    if nxt != "/ops":
+        query["next"] = nxt
+    return flask.redirect("/login" + ("?" + urlencode(query) if query else ""), code=303)
 
 
 @auth_bp.post("/api/logout")

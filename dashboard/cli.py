@@ -42,6 +42,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dashboard.commands.demo",
     "dashboard.commands.scenario",
     "dashboard.commands.world",
+    "dashboard.commands.users",
+    "dashboard.commands.totp",
 )
 
 

@@ -172,6 +172,12 @@ class WarningService:
         self.last_error: str | None = None
 
     @property
+    def current_nowcaster(self):
+        """The nowcaster if one exists already, else None (never builds one: safe to call from
+        request threads while the service's own thread owns the building)."""
+        return self._nowcaster
+
+    @property
     def nowcaster(self):
         """The nowcaster (built on first use: its flood grid takes seconds on a district)."""
         if self._nowcaster is None:

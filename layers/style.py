@@ -165,7 +165,32 @@ DARK = MapStyle(
     text=(235, 235, 235),
 )
 
-STYLES: dict[str, MapStyle] = {s.name: s for s in (PLAIN, DARK)}
+#: the plain palette on an earth-toned ground, drawn under a hillshade of the DEM
+#: (:mod:`layers.terrain`): relief reads from the shading, land use stays recognisable
+TERRAIN = MapStyle(
+    name="terrain",
+    background=(232, 226, 208),
+    landuse={
+        "water": (140, 185, 225, 255),
+        "park": (196, 220, 170, 255),
+        "green": (196, 220, 170, 255),
+        "residential": (236, 228, 208, 255),
+        "commercial": (240, 224, 204, 255),
+        "industrial": (226, 220, 214, 255),
+        "public": (228, 230, 220, 255),
+    },
+    landuse_default=(234, 228, 210, 255),
+    roads={
+        "arterial": (250, 220, 150, 255),
+        "secondary": (255, 252, 244, 255),
+        "lane": (255, 252, 244, 230),
+    },
+    grid_line=(90, 70, 140, 220),
+    building_alpha=255,
+    text=(20, 20, 20),
+)
+
+STYLES: dict[str, MapStyle] = {s.name: s for s in (PLAIN, DARK, TERRAIN)}
 
 
 def use_colour(use: str, *, alpha: int = 255) -> RGB:
@@ -264,3 +289,121 @@ def sensor_state_legend(lang: str = "zh") -> list[tuple[str, RGB]]:
     """Legend rows ``(label, colour)`` of the live sensor states, least severe first."""
     col = 1 if lang == "zh" else 2
     return [(SENSOR_STATE_STYLE[s][col], SENSOR_STATE_STYLE[s][0]) for s in SENSOR_STATES]
+
+
+# --- hazard and operations layers (layers.flood, .fire, .crowd, .networks, .dispatch) --------
+#: water shallower than this is drawn as dry (transparent), m: below a kerb's puddle
+FLOOD_DRY_M = 0.02
+#: flood depth raster opacity 0–255 (translucent: streets stay readable under the water)
+FLOOD_ALPHA = 200
+
+
+def flood_depth_legend(lang: str = "zh") -> list[tuple[str, RGB]]:
+    """Legend rows of the flood depth classes in cm, shallow first (dry water is not drawn).
+
+    >>> flood_depth_legend("en")[0][0], flood_depth_legend("en")[-1][0]
+    ('2–5 cm', '≥ 50 cm')
+    """
+    cm = [f"{v * 100:g}" for v in (FLOOD_DRY_M, *FLOOD_DEPTH_BREAKS_M)]
+    unit = "厘米" if lang == "zh" else "cm"
+    labels = [f"{a}–{b} {unit}" for a, b in zip(cm[:-1], cm[1:], strict=True)]
+    labels.append(f"≥ {cm[-1]} {unit}")
+    return list(zip(labels, FLOOD_DEPTH_COLOURS, strict=True))
+
+
+#: fire arrival bands, s (upper bounds): reached within 10, 30, 60 minutes of now
+FIRE_BANDS_S: tuple[float, ...] = (600.0, 1800.0, 3600.0)
+#: one colour per band, most urgent first: Okabe–Ito vermillion, orange, yellow (ordered
+#: in lightness too, so the bands read in grey and with any colour-vision deficiency)
+FIRE_BAND_COLOURS: tuple[RGB, ...] = (
+    OKABE_ITO["vermillion"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["yellow"],
+)
+FIRE_BAND_NAMES: tuple[tuple[str, str], ...] = (
+    ("10 分钟内到达", "Reached within 10 min"),
+    ("10–30 分钟", "10–30 min"),
+    ("30–60 分钟", "30–60 min"),
+)
+
+
+def fire_legend(lang: str = "zh") -> list[tuple[str, RGB]]:
+    """Legend rows of the fire arrival bands, most urgent first."""
+    col = 0 if lang == "zh" else 1
+    return [(n[col], c) for n, c in zip(FIRE_BAND_NAMES, FIRE_BAND_COLOURS, strict=True)]
+
+
+#: Fruin level of service A–F → colour: ColorBrewer YlOrRd-6 (sequential, colour-blind safe;
+#: lightness falls with crowding, so the order survives greyscale)
+LOS_COLOURS: dict[str, RGB] = {
+    "A": (255, 255, 178),
+    "B": (254, 217, 118),
+    "C": (254, 178, 76),
+    "D": (253, 141, 60),
+    "E": (240, 59, 32),
+    "F": (189, 0, 38),
+}
+LOS_NAMES: dict[str, tuple[str, str]] = {
+    "A": ("A 自由", "A free flow"),
+    "B": ("B 较自由", "B minor conflicts"),
+    "C": ("C 受限", "C restricted"),
+    "D": ("D 拥挤", "D crowded"),
+    "E": ("E 很拥挤", "E very crowded"),
+    "F": ("F 危险拥堵", "F breakdown"),
+}
+
+
+def los_legend(lang: str = "zh") -> list[tuple[str, RGB]]:
+    """Legend rows of Fruin's levels of service A–F."""
+    col = 0 if lang == "zh" else 1
+    return [(LOS_NAMES[k][col], c) for k, c in LOS_COLOURS.items()]
+
+
+#: network kind → (colour, 中文, English); faulted parts in vermillion, drawn wider
+NETWORK_STYLE: dict[str, tuple[RGB, str, str]] = {
+    "water": (OKABE_ITO["blue"], "供水管道", "Water main"),
+    "power": (OKABE_ITO["bluish_green"], "10 kV 馈线", "10 kV feeder"),
+    "fault": (OKABE_ITO["vermillion"], "故障区段", "Faulted"),
+}
+#: line width of a network part and the factor a faulted part is widened by, m
+NETWORK_WIDTH_M = 3.0
+FAULT_WIDTH_FACTOR = 2.5
+
+
+def network_legend(lang: str = "zh") -> list[tuple[str, RGB]]:
+    """Legend rows of the water and power networks and their faulted parts."""
+    col = 1 if lang == "zh" else 2
+    return [(v[col], v[0]) for v in NETWORK_STYLE.values()]
+
+
+#: dispatch crew state → (colour, 中文, English)
+CREW_STATE_STYLE: dict[str, tuple[RGB, str, str]] = {
+    "free": (OKABE_ITO["bluish_green"], "班组空闲", "Crew free"),
+    "busy": (OKABE_ITO["reddish_purple"], "班组出勤", "Crew busy"),
+    "off_duty": ((150, 150, 150), "班组下班", "Crew off duty"),
+}
+TICKET_NAMES: dict[str, tuple[str, str]] = {
+    "blue": ("蓝色工单", "Blue ticket"),
+    "yellow": ("黄色工单", "Yellow ticket"),
+    "orange": ("橙色工单", "Orange ticket"),
+    "red": ("红色工单", "Red ticket"),
+}
+
+
+def ticket_legend(lang: str = "zh") -> list[tuple[str, RGB]]:
+    """Legend rows of open tickets by level, least urgent first."""
+    col = 0 if lang == "zh" else 1
+    return [(TICKET_NAMES[lv][col], WARNING_COLOURS[lv]) for lv in WARNING_LEVELS]
+
+
+def crew_legend(lang: str = "zh") -> list[tuple[str, RGB]]:
+    """Legend rows of crews by state."""
+    col = 1 if lang == "zh" else 2
+    return [(v[col], v[0]) for v in CREW_STATE_STYLE.values()]
+
+
+#: hillshade of the terrain style: light from the north-west, 45° up (cartographic custom)
+HILLSHADE_AZIMUTH_DEG = 315.0
+HILLSHADE_ALTITUDE_DEG = 45.0
+#: darkest shade drawn over the ground, alpha 0–255 (full shadow)
+HILLSHADE_MAX_ALPHA = 150

@@ -77,13 +77,62 @@
     );
   }
 
+  var OVERLAY_LABELS = {
+    zh: { minutes: "预计到达", min: " 分钟", burning: "正在燃烧", density: "密度", los: "服务水平",
+      persons: " 人/平方米", level: "等级", state: "状态", type: "类型", faulted: "故障", ok: "正常",
+      water: "供水管道", power: "馈线", noData: "暂无数据" },
+    en: { minutes: "Arrival in", min: " min", burning: "burning", density: "Density", los: "Level of service",
+      persons: " people/m²", level: "Level", state: "State", type: "Type", faulted: "faulted", ok: "normal",
+      water: "Water main", power: "Feeder", noData: "no data yet" },
+  };
+
+  function overlayValue(layerId, id) {
+    return window.streettwinLayers ? window.streettwinLayers.valueOf(layerId, id) : undefined;
+  }
+
+  // tooltips of the overlays of layers/registry.py (fire, crowd, networks, tickets, crews, grids)
+  function overlayTooltip(id, p) {
+    var zh = state.lang === "zh";
+    var t = OVERLAY_LABELS[zh ? "zh" : "en"];
+    var name = zh ? p.name_zh || p.name_en : p.name_en || p.name_zh;
+    if (id === "fire-arrival") {
+      var f = overlayValue(id, p.building_id) || { min: p.minutes };
+      return "<b>" + escapeHtml(p.building_id) + "</b><br>" + t.minutes + ": " +
+        (f.min > 0 ? escapeHtml(f.min) + t.min : t.burning);
+    }
+    if (id === "crowd-density") {
+      var c = overlayValue(id, p.id);
+      return "<b>" + escapeHtml(name || p.id) + "</b><br>" + (c
+        ? t.density + ": " + escapeHtml(c.d) + t.persons + "<br>" + t.los + ": " + escapeHtml(c.los)
+        : t.noData);
+    }
+    if (id === "networks") {
+      var bad = overlayValue(id, p.id);
+      return "<b>" + escapeHtml(t[p.net] || p.net) + " " + escapeHtml(p.id) + "</b><br>" +
+        t.state + ": " + (bad ? t.faulted : t.ok);
+    }
+    if (id === "grid-state") {
+      var g = overlayValue(id, p.grid_id);
+      return "<b>" + escapeHtml(name || p.grid_id) + "</b><br>" + t.level + ": " + escapeHtml(g ? g.level : "—");
+    }
+    if (id === "tickets") {
+      return "<b>" + escapeHtml(p.id) + "</b><br>" + t.level + ": " + escapeHtml(p.level) +
+        "<br>" + t.state + ": " + escapeHtml(p.state) + "<br>" + t.type + ": " + escapeHtml(p.type);
+    }
+    if (id === "crews") {
+      return "<b>" + escapeHtml(p.name || p.id) + "</b><br>" + t.state + ": " + escapeHtml(p.state);
+    }
+    return null;
+  }
+
   function getTooltip(info) {
     if (!info || !info.picked || !info.object || !info.layer) return null;
     var p = info.object.properties || info.object;
     if (info.layer.id === "buildings") {
       return { html: buildingTooltip(p), style: TOOLTIP_STYLE };
     }
-    return null;
+    var html = overlayTooltip(info.layer.id, p);
+    return html ? { html: html, style: TOOLTIP_STYLE } : null;
   }
 
   function mount(containerId, payload) {
@@ -127,7 +176,11 @@
     window.streettwinLang = state.lang;
     // live values, quality and warnings recolour the sensor layers (streettwin_live.js)
     if (window.streettwinLive) window.streettwinLive.attach(containerId, entry);
-    return "ready:" + payload.style + ":" + (payload.deck.layers || []).length;
+    // the layer switcher and model-driven overlays (streettwin_layers.js)
+    if (window.streettwinLayers) window.streettwinLayers.attach(containerId, entry);
+    // layers shown when the page opens (overlays start switched off)
+    var shown = (payload.deck.layers || []).filter(function (l) { return l.visible !== false; });
+    return "ready:" + payload.style + ":" + shown.length;
   }
 
   window.dash_clientside = window.dash_clientside || {};

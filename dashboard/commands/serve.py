@@ -86,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
     attach_warning_service(runtime, settings)  # nowcasts and warnings, started with the runtime
     runtime.start()
     app = create_app(registry, settings=settings, runtime=runtime)
+    from dashboard.inspection_scheduler import start_inspection_scheduler
+
+    inspections = start_inspection_scheduler(app)  # graded patrol rounds, on schedule
     log.info(
         "district %s: %d buildings loaded in %.1f s",
         registry.meta.get("name_en", ""),
@@ -97,5 +100,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         app.run(host=args.host, port=args.port, debug=False, threaded=True)
     finally:
+        if inspections is not None:
+            inspections.stop()
         runtime.stop()
     return 0

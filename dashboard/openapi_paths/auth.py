@@ -15,7 +15,14 @@ from dashboard.openapi_paths.common import (
 
 _CREDENTIALS = obj(
     [],
-    {"username": {"type": "string"}, "password": {"type": "string"}},
+    {
+        "username": {"type": "string"},
+        "password": {"type": "string"},
+        "code": {
+            "type": "string",
+            "description": "the 6-digit TOTP code (RFC 6238); required for admin and auditor",
+        },
+    },
     example={"username": "op", "password": "correct horse battery staple"},
 )
 _SET_COOKIE = {
@@ -52,7 +59,10 @@ PATHS: dict[str, Any] = {
                     headers=_SET_COOKIE,
                 ),
                 "400": error("the body is not a JSON object"),
-                "401": error("login failed (one answer for every cause)"),
+                "401": error(
+                    "login failed (one answer for every cause), or `code_required`: the password"
+                    " was right and this account needs its second factor"
+                ),
                 "415": error("the body is not application/json"),
                 "429": retry_after("too many attempts from this address"),
             },
@@ -74,6 +84,11 @@ PATHS: dict[str, Any] = {
                                 "password": {"type": "string"},
                                 "next": {"type": "string", "description": "local path"},
                                 "csrf_token": {"type": "string"},
+                                "step": {
+                                    "type": "string",
+                                    "description": "`code`: the second step (TOTP code only)",
+                                },
+                                "code": {"type": "string", "description": "TOTP code"},
                             },
                         )
                     }

@@ -69,6 +69,32 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/layers/live.json": {
+        "get": {
+            "operationId": "layersLive",
+            "tags": ["map"],
+            "summary": "Current values of the model-driven map layers (never geometry)",
+            "parameters": [
+                query_param("layers", "comma-separated layer ids (default all)", {"type": "string"})
+            ],
+            "responses": {
+                "200": {
+                    "description": "values by layer id; a layer without a model is empty",
+                    "content": {
+                        "application/json": {
+                            "schema": obj(
+                                ["at", "layers"],
+                                {
+                                    "at": {"type": "number", "description": "UTC epoch s"},
+                                    "layers": {"type": "object"},
+                                },
+                            )
+                        }
+                    },
+                }
+            },
+        }
+    },
 }
 
 SCHEMAS: dict[str, Any] = {}

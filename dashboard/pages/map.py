@@ -1,9 +1,14 @@
-"""The district map page (``/``): 3-D buildings on the twin's own base map, legend, zh/en.
+"""The district map page (``/``): 3-D buildings on the twin's own base map, layers, legend, zh/en.
 
-The deck.gl payload travels in ``dcc.Store("st-deck")``; the clientside function
-``streettwin.renderDeck`` (``assets/streettwin_map.js``) mounts the deck once the layout
-exists and updates it whenever the store changes. Server callbacks are thin: they map the
-style and language switches to data built by :mod:`layers` and cached by the context.
+The deck.gl payload (:func:`dashboard.api_layers.current_map_deck`: the district deck plus
+the hazard and operations overlays of :data:`layers.registry.LAYERS`) travels in
+``dcc.Store("st-deck")``; the clientside function ``streettwin.renderDeck``
+(``assets/streettwin_map.js``) mounts the deck once the layout exists and updates it whenever
+the store changes. The layer switcher is a checklist over :data:`LAYERS`; the clientside
+``streettwin.setLayers`` (``assets/streettwin_layers.js``) shows and hides layers in the
+browser and fetches live overlay values, so switching never re-sends geometry. Server
+callbacks are thin: they map the style, language and layer switches to data built by
+:mod:`layers` and cached on the app.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 
+from dashboard.api_layers import current_map_deck
 from dashboard.context import current_context
 from layers.registry import LAYERS
 from layers.style import PLAIN, RGB, STYLES, css
@@ -31,6 +37,8 @@ TEXT: dict[str, dict[str, str]] = {
         "style": "地图样式",
         "plain": "浅色",
         "dark": "深色",
+        "terrain": "地形",
+        "layers": "图层",
         "legend": "图例",
         "basemap": "底图",
         "water": "河流水体",
@@ -44,6 +52,8 @@ TEXT: dict[str, dict[str, str]] = {
         "style": "Map style",
         "plain": "Plain",
         "dark": "Dark",
+        "terrain": "Terrain",
+        "layers": "Layers",
         "legend": "Legend",
         "basemap": "Base map",
         "water": "River & water",
@@ -56,7 +66,6 @@ TEXT: dict[str, dict[str, str]] = {
 
 def layout(**_query: Any) -> html.Div:
     """The page; built per request from the app's twin (``current_context``)."""
-    ctx = current_context()
     return html.Div(
         id="st-root",
         className="st-page st-style-plain",
@@ -104,14 +113,32 @@ def layout(**_query: Any) -> html.Div:
                         role="img",
                         **{"aria-label": "3-D map of the district / 街道三维地图"},
                     ),
-                    html.Aside(
-                        legend(DEFAULT_LANG, DEFAULT_STYLE), id="st-legend", className="st-legend"
+                    # folded by default: an open list would hide a corner of the district
+                    html.Details(
+                        [
+                            html.Summary(TEXT[DEFAULT_LANG]["layers"], id="st-layers-title"),
+                            dcc.Checklist(
+                                id="st-layers",
+                                options=layer_options(DEFAULT_LANG),
+                                value=DEFAULT_LAYERS,
+                                className="st-layer-list",
+                            ),
+                        ],
+                        id="st-layer-panel",
+                        className="st-layer-panel",
+                        open=False,
                     ),
+                    html.Aside(
+                        legend(DEFAULT_LANG, DEFAULT_STYLE, DEFAULT_LAYERS),
+                        id="st-legend",
+                        className="st-legend",
+                    ),
+                    html.Div(id="st-layers-status", hidden=True),
                     html.Div(TEXT[DEFAULT_LANG]["hint"], id="st-hint", className="st-hint"),
                     html.Div(id="st-map-status", className="st-map-status", hidden=True),
                 ],
             ),
-            dcc.Store(id="st-deck", data=ctx.deck(DEFAULT_STYLE)),
+            dcc.Store(id="st-deck", data=current_map_deck(DEFAULT_STYLE)),
         ],
     )
 
@@ -134,13 +161,28 @@ def style_options(lang: str) -> list[dict[str, str]]:
     return [{"label": TEXT[lang][name], "value": name} for name in STYLES]
 
 
-def legend(lang: str, style: str) -> list[Any]:
-    """Legend rows: building uses from :data:`layers.registry.LAYERS`, then water, road, grid."""
+#: layers in the switcher: all but those that belong to one map style (the hillshade)
+SWITCHABLE: list[str] = [i for i, spec in LAYERS.items() if spec.styles is None]
+#: layers switched on when the page opens
+DEFAULT_LAYERS: list[str] = [i for i in SWITCHABLE if LAYERS[i].visible]
+
+
+def layer_options(lang: str) -> list[dict[str, str]]:
+    """Options of the layer switcher, one per switchable row of :data:`LAYERS`, in ``lang``."""
+    return [
+        {"label": LAYERS[i].name_zh if lang == "zh" else LAYERS[i].name_en, "value": i}
+        for i in SWITCHABLE
+    ]
+
+
+def legend(lang: str, style: str, shown: list[str] | None = None) -> list[Any]:
+    """Legend rows of the layers ``shown`` (default: those on at start), then the base map."""
     map_style = STYLES.get(style, PLAIN)
     text = TEXT[lang]
+    shown_ids = set(DEFAULT_LAYERS if shown is None else shown)
     rows: list[Any] = [html.H2(text["legend"])]
     for spec in LAYERS.values():
-        if spec.legend is None:
+        if spec.legend is None or spec.id not in shown_ids:
             continue
         rows.append(html.H3(spec.name_zh if lang == "zh" else spec.name_en))
         rows.extend(_swatch(label, rgb) for label, rgb in spec.legend(lang))
@@ -172,7 +214,7 @@ def _swatch(label: str, rgb: RGB, *, outline: bool = False) -> html.Div:
 def on_style(style: str) -> tuple[dict[str, Any], str]:
     """Map style switched: the cached deck of that style and the page's style class."""
     style = style if style in STYLES else DEFAULT_STYLE
-    return current_context().deck(style), f"st-page st-style-{style}"
+    return current_map_deck(style), f"st-page st-style-{style}"
 
 
 @callback(
@@ -182,12 +224,15 @@ def on_style(style: str) -> tuple[dict[str, Any], str]:
     Output("st-style", "options"),
     Output("st-legend", "children"),
     Output("st-hint", "children"),
+    Output("st-layers-title", "children"),
+    Output("st-layers", "options"),
     Input("st-lang", "value"),
     Input("st-style", "value"),
+    Input("st-layers", "value"),
     prevent_initial_call=True,
 )
-def on_lang(lang: str, style: str) -> tuple[Any, ...]:
-    """Language (or style) switched: every text of the page in that language."""
+def on_lang(lang: str, style: str, shown: list[str] | None) -> tuple[Any, ...]:
+    """Language, style or layers switched: every text of the page in that language."""
     lang = lang if lang in LANGS else DEFAULT_LANG
     text = TEXT[lang]
     return (
@@ -195,8 +240,10 @@ def on_lang(lang: str, style: str) -> tuple[Any, ...]:
         subtitle(lang),
         text["style"],
         style_options(lang),
-        legend(lang, style),
+        legend(lang, style, shown or []),
         text["hint"],
+        text["layers"],
+        layer_options(lang),
     )
 
 
@@ -205,5 +252,14 @@ clientside_callback(
     Output("st-map-status", "children"),
     Input("st-deck", "data"),
     Input("st-lang", "value"),
+    State("st-map", "id"),
+)
+
+
+clientside_callback(
+    ClientsideFunction(namespace="streettwin", function_name="setLayers"),
+    Output("st-layers-status", "children"),
+    Input("st-layers", "value"),
+    State("st-layers", "options"),
     State("st-map", "id"),
 )

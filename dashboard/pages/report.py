@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import html
+from dash import dcc, html
 
 from dashboard.auth import CSRF_FIELD, pre_session_csrf
 from dashboard.i18n import DEFAULT_LANG, LANGS
 
 dash.register_page(__name__, path="/report", name="Report", title="StreetTwin 上报", order=8)
 
+#: the native file input (static HTML: nothing user-supplied in it)
+PHOTO_INPUT = '<input type="file" name="photo" accept="image/jpeg,image/png">'
 CATEGORIES = ("water", "power", "gas", "fire", "medical", "general")
 TEXT = {
     "zh": {
@@ -94,8 +96,8 @@ def layout(lang: str = DEFAULT_LANG, receipt: str = "", lon: str = "", lat: str 
                 encType="multipart/form-data",
                 id="st-report-form",
                 children=[
-                    html.Input(type="hidden", name=CSRF_FIELD, value=token),
-                    html.Input(type="hidden", name="lang", value=lang),
+                    dcc.Input(type="hidden", name=CSRF_FIELD, value=token),
+                    dcc.Input(type="hidden", name="lang", value=lang),
                     html.Label(
                         [
                             txt["category"],
@@ -105,19 +107,20 @@ def layout(lang: str = DEFAULT_LANG, receipt: str = "", lon: str = "", lat: str 
                             ),
                         ]
                     ),  # fmt: skip
-                    html.Label([txt["address"], html.Input(type="text", name="address")]),
+                    html.Label([txt["address"], dcc.Input(type="text", name="address")]),
                     html.Fieldset(
                         [
                             html.Legend(txt["lonlat"]),
-                            html.Input(type="number", name="lon", step="any", value=lon or None),
-                            html.Input(type="number", name="lat", step="any", value=lat or None),
+                            dcc.Input(type="number", name="lon", step="any", value=lon or None),
+                            dcc.Input(type="number", name="lat", step="any", value=lat or None),
                         ]
                     ),  # fmt: skip
                     html.Label([txt["text"], html.Textarea(name="text", maxLength=2000)]),
                     html.Label(
                         [
                             txt["photo"],
-                            html.Input(type="file", name="photo", accept="image/jpeg,image/png"),
+                            # Dash has no file input component; a native one posts with the form
+                            dcc.Markdown(PHOTO_INPUT, dangerously_allow_html=True),
                         ]
                     ),  # fmt: skip
                     html.Button(txt["submit"], type="submit"),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from dashboard.app import create_app
 from twin.events.crews import CrewInfo, upsert_crew
 from twin.events.db import sqlite_url
+from twin.events.totp import STEP_S, code_at
 from twin.events.users import HashParams
 from twin.samples import tiny_registry
 
@@ -45,14 +47,28 @@ class DispatchApp:
     svc: object
     clock: Clock
     token: str  # bearer token of the "sensor-gw" system account
+    #: TOTP secrets of the accounts that need a second factor (admin, auditor)
+    totp: dict[str, str] = field(default_factory=dict)
+    _used_step: dict[str, int] = field(default_factory=dict)
 
     def client(self):
         return self.app.server.test_client()
 
+    def code(self, username: str) -> str:
+        """The account's current one-time code; the clock moves one step on if this step's
+        code was already used (each code logs in once)."""
+        if self._used_step.get(username) == int(self.clock.t // STEP_S):
+            self.clock.t += STEP_S
+        self._used_step[username] = int(self.clock.t // STEP_S)
+        return code_at(self.totp[username], self.clock.t)
+
     def login(self, username: str, password: str = PASSWORD):
         """A test client logged in as ``username``; returns (client, csrf token)."""
         c = self.client()
-        r = c.post("/api/login", json={"username": username, "password": password})
+        body = {"username": username, "password": password}
+        if username in self.totp:
+            body["code"] = self.code(username)
+        r = c.post("/api/login", json=body)
         assert r.status_code == 200, r.get_json()
         return c, r.get_json()["csrf_token"]
 
@@ -85,5 +101,9 @@ def dispatch_app(tmp_path, registry):
         svc.users.add_user(name, role, PASSWORD, crew_id=crew, grid_codes=grids)
     svc.users.add_user("sensor-gw", "system")
     token = svc.users.issue_token("sensor-gw")
-    yield DispatchApp(app, svc, clock, token)
+    totp = {}
+    for name in ("adm", "aud"):  # admin and auditor log in with a second factor
+        uri = svc.users.enrol_totp(name)
+        totp[name] = parse_qs(urlsplit(uri).query)["secret"][0]
+    yield DispatchApp(app, svc, clock, token, totp)
     svc.store.engine.dispose()

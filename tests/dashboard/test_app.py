@@ -109,17 +109,16 @@ def test_map_layout_carries_the_district_deck(app, map_page) -> None:
     assert external_hosts(text) == set()
     store = _find(payload, "st-deck")["props"]["data"]
     deck = store["deck"]
-    assert [layer["id"] for layer in deck["layers"]] == [
-        "landuse",
-        "roads",
-        "grids",
-        "sensor-grids",
-        "buildings",
-        "sensors",
-        "warnings",
-    ]
+    ids = [layer["id"] for layer in deck["layers"]]
+    district = ["landuse", "roads", "grids", "sensor-grids", "buildings", "sensors", "warnings"]
+    assert [i for i in ids if i in district] == district  # the wall's layers, in draw order
+    overlays = {"flood-depth", "grid-state", "networks", "fire-arrival", "crowd-density"}
+    assert overlays | {"tickets", "crews"} <= set(ids)  # the map page's switchable overlays
+    assert all(
+        not layer.get("visible", True) for layer in deck["layers"] if layer["id"] in overlays
+    )
     assert "mapStyle" not in deck and "mapProvider" not in deck
-    buildings = deck["layers"][4]["data"]["features"]
+    buildings = deck["layers"][ids.index("buildings")]["data"]["features"]
     assert len(buildings) == 12
     view = deck["initialViewState"]
     assert 113.75 < view["longitude"] < 113.754 and 23.02 < view["latitude"] < 23.022
@@ -139,13 +138,15 @@ def test_style_callback_switches_to_the_cached_dark_deck(app, map_page) -> None:
 
 def test_language_callback_gives_english_texts(app, map_page) -> None:
     with app.server.test_request_context("/"):
-        title, subtitle, style_label, options, legend, hint = map_page.on_lang("en", "plain")
+        out = map_page.on_lang("en", "plain", ["buildings", "networks"])
+    title, subtitle, style_label, options, legend, hint, layers_title, layer_options = out
     assert title == "StreetTwin street digital twin"
     assert subtitle == "Dongcheng Sample Street · 12 buildings · 4 grids · 15 sensors"
     assert style_label == "Map style"
-    assert [o["label"] for o in options] == ["Plain", "Dark"]
+    assert [o["label"] for o in options] == ["Plain", "Dark", "Terrain"]
     legend_text = json.dumps([c.to_plotly_json() for c in legend], default=str)
     assert "Residential" in legend_text and "River & water" in legend_text
+    assert layers_title == "Layers" and len(layer_options) >= 10
 
 
 def test_each_app_gets_its_own_page_callbacks() -> None:

@@ -49,17 +49,24 @@ def by_id(layer: dict, column: str) -> dict[str, dict]:
 @pytest.mark.parametrize("layer_id", list(layer_registry.LAYERS))
 def test_every_registered_layer_builds_with_its_stable_id(reg, layer_id: str) -> None:
     spec = layer_registry.LAYERS[layer_id]
+    sources = {**reg.layers, "dem": reg.dem}
     assert spec.id == layer_id
-    assert set(spec.sources) <= set(reg.layers)
+    assert set(spec.sources) <= set(sources)
+    assert spec.live is None or spec.live in layer_registry.LIVE_MODES
     for style in STYLES.values():
-        out = layer_json(spec.build(reg.layers, style))
+        if spec.styles is not None and style.name not in spec.styles:
+            continue
+        out = layer_json(spec.build(sources, style))
         assert out["id"] == layer_id
-        if not spec.sources:  # live-only layers (warnings) start empty; the browser fills them
-            assert out["data"] == []
-        elif out["@@type"] == "GeoJsonLayer":
+        if out["@@type"] == "BitmapLayer":  # rasters: an image between four corners
+            assert out["image"].startswith("data:image/png;base64,")
+        elif not spec.sources or spec.live in ("subset", "records"):
+            # live-only layers (warnings, tickets, fire) start empty; values come later
+            data = out["data"]
+            assert data == [] or data["features"] == []
+        elif out["@@type"] == "GeoJsonLayer" and spec.live is None:
             assert len(out["data"]["features"]) == len(reg.layers[spec.sources[0]])
-        else:
-            assert out["@@type"] == "ScatterplotLayer"
+        elif out["@@type"] == "ScatterplotLayer" and spec.live is None:
             assert len(out["data"]) == len(reg.layers[spec.sources[0]])
     assert spec.name_zh and spec.name_en
     if spec.legend is not None:

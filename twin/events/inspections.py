@@ -22,7 +22,9 @@ Score ≥ 9 → level 1 (4 inspections a month), 6–8 → level 2 (3), 3–5 �
 level 4 (1). A month is cut into as many equal slots as inspections; a slot's ticket is created
 once its slot has started (``source="inspection"``, ``source_ref="insp:<building>:<yyyy-mm>:<k>"``
 — idempotent however often the generator runs), dispatched to a free crew of the building's
-grid when there is one. A hazard found on an inspection becomes its own ticket.
+grid when there is one (:func:`assign_waiting` retries those that found every crew busy). A
+hazard found on an inspection becomes its own ticket (:func:`report_hazard`,
+``source_ref="hazard:<inspection ref>"``) and counts as a past hazard of the building.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from twin.events.lifecycle import SYSTEM, Actor, TicketView
 from twin.events.models import Crew, Ticket
@@ -46,6 +48,8 @@ FREQUENCY = {1: 4, 2: 3, 3: 2, 4: 1}
 #: lowest score of levels 1, 2, 3 (below the last: level 4)
 LEVEL_FLOORS = ((9, 1), (6, 2), (3, 3))
 YEAR_S = 365.25 * 86_400.0
+#: ``source_ref`` prefix of scheduled inspection rounds (hazards found on them: ``hazard:``)
+ROUND_PREFIX = "insp:"
 
 
 @dataclass(frozen=True)
@@ -100,16 +104,28 @@ def month_bounds(month: str) -> tuple[float, float]:
     return start.timestamp(), end.timestamp()
 
 
-def hazard_counts(store: TicketStore, buildings: pd.DataFrame, registry, since: float) -> dict:
-    """Tickets (not inspections) created since ``since`` per building, located by lon/lat."""
+def hazard_counts(
+    store: TicketStore,
+    buildings: pd.DataFrame,
+    registry,
+    since: float,
+    until: float | None = None,
+) -> dict:
+    """Tickets created in ``[since, until)`` per building, located by lon/lat.
+
+    Every ticket counts but the inspection rounds themselves: hazards found on an inspection
+    (``hazard:`` refs) are past hazards too.
+    """
+    not_a_round = or_(
+        Ticket.source != "inspection",
+        Ticket.source_ref.is_(None),
+        Ticket.source_ref.not_like(f"{ROUND_PREFIX}%"),
+    )
+    where = [Ticket.created_at >= since, not_a_round, Ticket.lon.is_not(None)]
+    if until is not None:
+        where.append(Ticket.created_at < until)
     with store.sessions() as s:
-        rows = s.execute(
-            select(Ticket.lon, Ticket.lat).where(
-                Ticket.created_at >= since,
-                Ticket.source != "inspection",
-                Ticket.lon.is_not(None),
-            )
-        ).all()
+        rows = s.execute(select(Ticket.lon, Ticket.lat).where(*where)).all()
     if not rows:
         return {}
     b_rows, _ = registry.locate([r[0] for r in rows], [r[1] for r in rows])
@@ -137,7 +153,8 @@ def generate_inspections(
     buildings : DataFrame
         Registry buildings (``building_id``, ``grid_id``, ``community_id``, ``use``,
         ``year_built``, ``fire_resistance``, ``occupants``, ``elderly_alone``, ``disabled``;
-        optional ``lon``/``lat`` columns or a geometry for the ticket's place).
+        optional ``lon``/``lat`` columns or a geometry for the ticket's place, and ``node``,
+        the road-graph junction nearest the building, for travel times).
     store : TicketStore
     month : str
         ``yyyy-mm`` (UTC).
@@ -156,7 +173,7 @@ def generate_inspections(
     start, end = month_bounds(month)
     year = datetime.fromtimestamp(start, UTC).year
     past_hazards = past_hazards or {}
-    prefix = "insp:"
+    prefix = ROUND_PREFIX
     with store.sessions() as s:
         existing = set(
             s.scalars(
@@ -185,6 +202,7 @@ def generate_inspections(
                 level="blue",
                 grid_code=str(b["grid_id"]),
                 community_code=str(b.get("community_id") or "") or None,
+                node=None if pd.isna(b.get("node")) else str(b.get("node")),
                 lon=lon,
                 lat=lat,
                 description=f"level {grade.level} inspection {k + 1}/{grade.per_month}: "
@@ -209,6 +227,32 @@ def _assign(store: TicketStore, t: TicketView, actor: Actor) -> TicketView | Non
     operator = actor if actor.role in ("operator", "manager") else Actor("inspections", "manager")
     store.transition(t.id, "dispatch", actor=operator, crew_id=crew, note="scheduled inspection")
     return store.get(t.id)
+
+
+def assign_waiting(
+    store: TicketStore, *, actor: Actor = SYSTEM, limit: int = 500
+) -> list[TicketView]:
+    """Dispatch inspection rounds still ``reported`` (no crew was free) to free grid crews.
+
+    Oldest first, at most ``limit`` per call; returns the tickets dispatched now.
+    """
+    with store.sessions() as s:
+        ids = s.scalars(
+            select(Ticket.id)
+            .where(
+                Ticket.source == "inspection",
+                Ticket.state == "reported",
+                Ticket.source_ref.like(f"{ROUND_PREFIX}%"),
+            )
+            .order_by(Ticket.created_at, Ticket.id)
+            .limit(limit)
+        ).all()
+    done = []
+    for tid in ids:
+        t = _assign(store, store.get(tid), actor)
+        if t is not None:
+            done.append(t)
+    return done
 
 
 def report_hazard(

@@ -76,6 +76,10 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[float | None] = mapped_column(Double)
     created_at: Mapped[float] = mapped_column(Double)
+    #: RFC 6238 TOTP secret (base32) of the second factor; None = not enrolled
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: time step (epoch s // 30) of the last accepted one-time code: a code is used once
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class Ticket(Base):
