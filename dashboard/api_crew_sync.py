@@ -187,8 +187,8 @@ def _finish(engine: Any, key: str, status: str, detail: str) -> None:
 def crew_sync() -> flask.Response:
     """``POST /api/crew/sync`` ``{"actions": [{key, ticket_id, action, note, photo}, ...]}``
     → ``{"results": [{key, status, detail}, ...]}`` in the same order."""
-    from dashboard.pages._access import publish as push
-    from dashboard.pages._access import ticket_event
+    from dashboard.context import current_context
+    from dashboard.ticket_feed import publish_ticket
 
     store = flask.current_app.extensions.get(TICKETS_KEY)
     if store is None:
@@ -204,7 +204,7 @@ def crew_sync() -> flask.Response:
         store,
         principal,
         [i for i in items if isinstance(i, dict)],
-        publish=lambda view, action: push(ticket_event(view, action)),
+        publish=lambda view, action: publish_ticket(current_context().runtime, view, action),
     )
     return flask.jsonify(results=results)
 

@@ -14,6 +14,7 @@ route                                     method  permission
 /api/tickets/<ref>/history                GET     ticket.read + visible
 /api/tickets/<ref>/suggest                GET     crew.suggest + visible
 /api/tickets/<ref>/<action>               POST    ticket.<action> + visible
+/api/tickets/<ref>/escalate               POST    ticket.dispatch + visible
 /api/crews                                GET     crew.read
 /api/kpi                                  GET     kpi.read
 /api/reports                              POST    report.create, or anonymous (rate-limited)
@@ -42,7 +43,11 @@ from twin.events.crews import rank_crews
 from twin.events.kpi import GROUPS, kpi_figures
 from twin.events.lifecycle import (
     ACTIONS,
+    ESCALATABLE_STATES,
+    ESCALATE,
+    ESCALATE_PERMISSION,
     LEVELS,
+    MAX_ESCALATION,
     TICKET_TYPES,
     TRANSITIONS,
     Actor,
@@ -92,9 +97,9 @@ def _grids() -> tuple[str, ...]:
 def ticket_json(t: TicketView, actor: Actor) -> dict[str, Any]:
     """A ticket as the API shows it: ``ref`` instead of ids; actions this actor may take."""
     svc = dispatch()
-    actions = sorted(
-        a for (st, a) in TRANSITIONS if st == t.state and can(actor.role, f"ticket.{a}")
-    )
+    actions = {a for (st, a) in TRANSITIONS if st == t.state and can(actor.role, f"ticket.{a}")}
+    if may_escalate(t, actor):
+        actions.add(ESCALATE)
     return {
         "ref": t.ref,
         "source": t.source,
@@ -110,8 +115,17 @@ def ticket_json(t: TicketView, actor: Actor) -> dict[str, Any]:
         "version": t.version,
         "created_at": t.created_at,
         "updated_at": t.updated_at,
-        "actions": actions,
+        "actions": sorted(actions),
     }
+
+
+def may_escalate(t: TicketView, actor: Actor) -> bool:
+    """True if ``actor`` may escalate ``t`` now (a running SLA clock, a stage left)."""
+    return (
+        t.state in ESCALATABLE_STATES
+        and t.escalation < MAX_ESCALATION
+        and can(actor.role, ESCALATE_PERMISSION)
+    )
 
 
 def _visible_ticket(ref: str) -> TicketView | flask.Response:
@@ -166,6 +180,7 @@ def create_ticket() -> flask.Response:
         description=str(body.get("description", ""))[:2000],
         actor=_actor(),
     )
+    svc.publish(t, "create")
     resp = flask.jsonify(ticket_json(t, _actor()))
     resp.status_code = 201
     return resp
@@ -231,8 +246,12 @@ def suggest(ref: str) -> flask.Response:
 @require("ticket.read")
 def act(ref: str, action: str) -> flask.Response:
     """``POST /api/tickets/<ref>/<action>`` ``{"note", "crew_id", "into", "expected_version"}``
-    → the committed step; 403 if the role may not, 409 if the state does not allow it."""
-    if action not in ACTIONS:
+    → the committed step; 403 if the role may not, 409 if the state does not allow it.
+
+    ``escalate`` (``{"note", "expected_version"}``) raises the ticket one stage up the chain
+    (supervisor, then the next level) without changing its state. Every committed step is
+    pushed to the open pages on ``/ws/live``."""
+    if action not in ACTIONS and action != ESCALATE:
         return json_error(404, "not_found", "no such action")
     t = _visible_ticket(ref)
     if isinstance(t, flask.Response):
@@ -249,20 +268,26 @@ def act(ref: str, action: str) -> flask.Response:
     version = body.get("expected_version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         return json_error(400, "bad_request", "expected_version must be an integer")
+    note = str(body.get("note", ""))[:2000]
+    expected = int(version) if version is not None else None
     try:
-        step = svc.store.transition(
-            t.id,
-            action,
-            actor=_actor(),
-            note=str(body.get("note", ""))[:2000],
-            crew_id=None if body.get("crew_id") is None else str(body["crew_id"]),
-            into=into,
-            expected_version=int(version) if version is not None else None,
-        )
+        if action == ESCALATE:
+            step = svc.store.escalate(t.id, actor=_actor(), note=note, expected_version=expected)
+        else:
+            step = svc.store.transition(
+                t.id,
+                action,
+                actor=_actor(),
+                note=note,
+                crew_id=None if body.get("crew_id") is None else str(body["crew_id"]),
+                into=into,
+                expected_version=expected,
+            )
     except PermissionDeniedError:  # already audited by the store
         return json_error(403, "forbidden", f"you may not {action} this ticket")
     except (InvalidTransitionError, StaleTicketError) as exc:
         return json_error(409, "conflict", str(exc))
+    svc.publish(svc.store.get(t.id), action)
     return flask.jsonify(
         ref=t.ref,
         seq=step.seq,

@@ -11,7 +11,8 @@ import flask
 from sqlalchemy import func, select
 
 from dashboard.i18n_pages import tr
-from dashboard.pages._access import LEVEL_RANK, id_of, may, publish, ticket_event
+from dashboard.pages._access import LEVEL_RANK, id_of, may
+from dashboard.ticket_feed import publish_ticket
 
 #: where H17's DispatchService lives (``server.extensions``)
 DISPATCH_KEY = "streettwin_dispatch"
@@ -87,25 +88,32 @@ def suggestion(store: Any, ticket: Any) -> tuple[list[Any], Any]:
     return crews, (ranked[0] if ranked else None)
 
 
-def apply_action(store, principal, ticket_id: int, action: str, crew_id=None, into=None):
+def publish(view: Any, action: str) -> None:
+    """Push a committed change to every open page (no-op without a live runtime)."""
+    from dashboard.context import current_context
+
+    publish_ticket(current_context().runtime, view, action)
+
+
+def apply_action(store, principal, ticket_id: int, action: str, crew_id=None, into=None, note=""):
     """Do one dispatch action as ``principal``; returns the message to show.
 
-    ``escalate`` is not a lifecycle step: it uses the store's ``escalate`` when there is one.
+    ``escalate`` is not a lifecycle step: the store's ``escalate`` raises the ticket one stage
+    (supervisor, then next level) and records it with the note. Every committed change is
+    published on the live feed.
     """
-    from twin.events.lifecycle import TicketError
+    from twin.events.lifecycle import ESCALATE, TicketError
     from twin.events.roles import PermissionDeniedError
 
-    if action == "escalate":
-        escalate = getattr(store, "escalate", None)
-        if escalate is None:
-            return "escalate_na"
+    note = str(note or "")[:2000]
+    if action == ESCALATE:
         try:
-            view = escalate(ticket_id, actor=principal.actor)
+            store.escalate(ticket_id, actor=principal.actor, note=note)
         except (TicketError, PermissionDeniedError, ValueError) as exc:
             return f"✗ {exc}"
-        publish(ticket_event(store.get(ticket_id), "escalate"))
+        publish(store.get(ticket_id), action)
         return "done"
-    kwargs: dict[str, Any] = {"actor": principal.actor}
+    kwargs: dict[str, Any] = {"actor": principal.actor, "note": note}
     if action in ("dispatch", "reassign"):
         kwargs["crew_id"] = crew_id
     if action == "merge":
@@ -114,21 +122,24 @@ def apply_action(store, principal, ticket_id: int, action: str, crew_id=None, in
         store.transition(ticket_id, action, **kwargs)
     except (TicketError, PermissionDeniedError, ValueError) as exc:
         return f"✗ {exc}"
-    view = store.get(ticket_id)
-    publish(ticket_event(view, action))
+    publish(store.get(ticket_id), action)
     return "done"
 
 
-def handle_action(principal, store, ref, action: str, crew_id=None, into=None, lang="zh") -> str:
+def handle_action(
+    principal, store, ref, action: str, crew_id=None, into=None, lang="zh", note=""
+) -> str:
     """The body of :func:`on_action`: role check, ref → id, the step; the message to show."""
+    from twin.events.lifecycle import ESCALATE, ESCALATE_PERMISSION
+
     if store is None:
         return tr("not_wired", lang)
-    needed = "ticket.dispatch" if action == "escalate" else f"ticket.{action}"
+    needed = ESCALATE_PERMISSION if action == ESCALATE else f"ticket.{action}"
     ticket_id = id_of(store, ref)
     if not may(principal, needed) or ticket_id is None:
         return tr("read_only", lang)
     into_id = id_of(store, str(into).strip()) if into else None
-    result = apply_action(store, principal, ticket_id, action, crew_id, into_id)
+    result = apply_action(store, principal, ticket_id, action, crew_id, into_id, note)
     # the time makes every message new, so the queue and detail always refresh after it
     return f"{tr(result, lang)} · {action} #{str(ref)[:6]} · {time.time():.0f}"
 
@@ -158,5 +169,5 @@ def open_report_ticket(store, principal, report_id: int) -> str:
     )
     with store.sessions() as s, s.begin():
         s.get(Report, report_id).ticket_id = view.id
-    publish(ticket_event(view, "create"))
+    publish(view, "create")
     return "done"

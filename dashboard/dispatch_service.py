@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from dashboard.ticket_feed import publish_ticket
 from twin.events.crews import CrewInfo, load_crews
 from twin.events.db import make_engine, sqlite_url
 from twin.events.lifecycle import (
@@ -81,6 +82,22 @@ class DispatchService:
     )
     #: returns the road edges currently impassable (e.g. from the flood nowcast)
     impassable: Callable[[], set] = field(default_factory=lambda: set)
+
+    # -- the live feed ------------------------------------------------------------------------
+    def publish(self, view: TicketView, action: str) -> bool:
+        """Push a committed ticket change to every open page (``/ws/live``); False without a
+        live runtime. See :mod:`dashboard.ticket_feed`."""
+        return publish_ticket(self.runtime, view, action)
+
+    def _last_ticket_id(self) -> int:
+        with self.store.sessions() as s:
+            return s.scalar(select(func.max(Ticket.id))) or 0
+
+    def _publish_created(self, view: TicketView | None, last_id: int) -> TicketView | None:
+        # create() hands back the open ticket of a repeated warning or fault: no news then
+        if view is not None and view.id > last_id:
+            self.publish(view, "create")
+        return view
 
     # -- visibility -------------------------------------------------------------------------
     def ticket(self, ref: str, actor: Actor, grids: tuple[str, ...] = ()) -> TicketView:
@@ -176,6 +193,7 @@ class DispatchService:
             raise ValueError("the place is outside the district")
         photo_path = self._save_photo(photo) if photo else None
         reporter = None if actor.role == "anonymous" else f"acct-{actor.user}"
+        last_id = self._last_ticket_id()
         t = self.store.create(
             source="report",
             type=category,
@@ -206,6 +224,7 @@ class DispatchService:
                     created_at=self.store.clock(),
                 )
             )
+        self._publish_created(t, last_id)
         return receipt
 
     def _save_photo(self, data: bytes) -> str:
@@ -242,10 +261,13 @@ class DispatchService:
     def on_event(self, event: dict) -> TicketView | None:
         """Open a ticket for a ``device_offline`` or active ``warning`` event (else None)."""
         kind = event.get("type")
+        if kind not in ("device_offline", "warning"):
+            return None
+        last_id = self._last_ticket_id()
         if kind == "device_offline":
-            return self._device_ticket(event)
-        if kind == "warning" and event.get("status", "active") == "active":
-            return self._warning_ticket(event)
+            return self._publish_created(self._device_ticket(event), last_id)
+        if event.get("status", "active") == "active":
+            return self._publish_created(self._warning_ticket(event), last_id)
         return None
 
     def _device_ticket(self, event: dict) -> TicketView | None:

@@ -1,9 +1,12 @@
 """What-if runs for the scenarios page: background jobs, their progress, the result's map layer.
 
-A job runs :func:`sim.scenario.run.run_scenario` on the registry in a daemon thread; it reads
-the registry and writes only its own dataset, so the live state, warnings and tickets are never
-touched. Jobs are kept in memory per process (the newest :data:`MAX_JOBS`), and served only to
-the account that started them.
+A job runs :func:`sim.scenario.run.run_scenario` on the registry in a daemon thread, then a
+**baseline run** of the same scenario with the hazard left out (:func:`baseline_of`: same
+start state and duration, no rain / no ignition within the run / no faults or crowd), so the
+page compares the two side by side, frame by frame. It reads the registry and writes only its
+own datasets, so the live state, warnings and tickets are never touched. Jobs are kept in
+memory per process (the newest :data:`MAX_JOBS`), and served only to the account that started
+them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ IMPASSABLE_DEPTH_M = 0.15
 MAX_JOBS = 8
 #: zoom levels less than the full-page map, for the two half-width maps
 SMALL_MAP_ZOOM_OUT = 1.3
+#: share of a job's progress bar taken by the scenario run (the baseline run takes the rest)
+SCENARIO_SHARE = 0.8
 
 
 class ScenarioJob:
@@ -46,6 +51,9 @@ class ScenarioJob:
         self.started = time.time()
         self.cells: Any = None  # (lon, lat) of every grid cell, for the map
         self.saved = ""
+        #: the baseline run (same start, no hazard) and its summary
+        self.base_ds: Any = None
+        self.base_summary: dict[str, Any] = {}
 
 
 _JOBS: dict[str, ScenarioJob] = {}
@@ -77,21 +85,52 @@ def customise(scenario: Any, *, duration_min=None, return_period_y=None) -> Any:
     return scenario
 
 
+def baseline_of(scenario: Any, perturbation: Any = None) -> tuple[Any, Any]:
+    """The baseline of a what-if run: the same start state, duration and output frames with
+    the hazard left out — no rain (flood), the fire lit only after the run ends (fire), no
+    injected faults and no event crowd (utility, crowd). Returns (scenario, perturbation).
+
+    >>> from sim.scenario.spec import Scenario
+    >>> base, pert = baseline_of(Scenario("x", "utility", 600.0, faults=("f",)))
+    >>> base.faults, pert.rain_scale
+    ((), 1.0)
+    """
+    from sim.scenario.run import Perturbation
+
+    pert = perturbation or Perturbation()
+    if scenario.hazard == "flood":
+        return scenario, dataclasses.replace(pert, rain_scale=0.0)
+    if scenario.hazard == "fire" and scenario.fire is not None:
+        late = dataclasses.replace(scenario.fire, ignition_time_s=scenario.duration_s + 1.0)
+        return dataclasses.replace(scenario, fire=late), pert
+    return dataclasses.replace(scenario, faults=(), crowd=None), pert
+
+
 def start_job(registry: Any, scenario: Any, perturbation: Any, owner: str) -> ScenarioJob:
-    """Run ``scenario`` in a daemon thread; returns its job (poll ``progress``/``status``)."""
+    """Run ``scenario`` and then its baseline (:func:`baseline_of`) in a daemon thread;
+    returns the job (poll ``progress``/``status``)."""
     from sim.scenario.run import run_scenario
 
     job = ScenarioJob(id=uuid.uuid4().hex, owner=owner, name=scenario.name)
 
-    def progress(t_s: float, t_end_s: float) -> None:
-        job.progress = min(0.99, t_s / t_end_s) if t_end_s else 0.99
+    def progress(t_s: float, t_end_s: float, start: float = 0.0, share: float = SCENARIO_SHARE):
+        done = t_s / t_end_s if t_end_s else 1.0
+        job.progress = min(0.99, start + share * done)
+
+    def base_progress(t_s: float, t_end_s: float) -> None:
+        progress(t_s, t_end_s, SCENARIO_SHARE, 1.0 - SCENARIO_SHARE)
 
     def work() -> None:
         try:
             ds, summary = run_scenario(
                 scenario, registry, perturbation=perturbation, on_progress=progress
             )
+            base_scenario, base_pert = baseline_of(scenario, perturbation)
+            base_ds, base_summary = run_scenario(
+                base_scenario, registry, perturbation=base_pert, on_progress=base_progress
+            )
             job.cells = _cell_lonlat(ds, registry)
+            job.base_ds, job.base_summary = base_ds, base_summary
             job.ds, job.summary = ds, summary
             job.progress, job.status = 1.0, "done"
         except Exception as exc:  # a failed run is reported on the page, never raised
@@ -138,11 +177,14 @@ def depth_rgba(depth_m: float) -> list[int]:
     return [10, 40, 170, int(160 + 80 * a)]
 
 
-def depth_layer(job: ScenarioJob, step: int) -> pdk.Layer:
-    """Wet cells at output ``step`` as a deck.gl layer (blue, darker when deeper)."""
+def depth_layer(job: ScenarioJob, step: int, ds: Any = None) -> pdk.Layer:
+    """Wet cells at output ``step`` of ``ds`` (default: the job's result) as a deck.gl layer
+    (blue, darker when deeper)."""
     data = []
-    if job.cells is not None and "depth" in job.ds:
-        depth = job.ds["depth"].isel(time=step).to_numpy().ravel()
+    ds = job.ds if ds is None else ds
+    if job.cells is not None and ds is not None and "depth" in ds:
+        step = int(min(max(step, 0), ds.sizes.get("time", 1) - 1))
+        depth = ds["depth"].isel(time=step).to_numpy().ravel()
         lon, lat = job.cells
         wet = np.flatnonzero(depth >= MAP_MIN_DEPTH_M)
         for i in wet:
@@ -159,10 +201,14 @@ def depth_layer(job: ScenarioJob, step: int) -> pdk.Layer:
     )
 
 
-def map_payload(base: dict[str, Any], job: ScenarioJob, step: int, tag: str) -> dict[str, Any]:
-    """The district deck plus the flood depth at ``step``."""
+def map_payload(
+    base: dict[str, Any], job: ScenarioJob, step: int, tag: str, *, baseline: bool = False
+) -> dict[str, Any]:
+    """The district deck plus the flood depth at ``step`` of the result (or of the baseline
+    run, ``baseline=True``)."""
     out = copy.deepcopy(base)
-    layer = json.loads(pdk.Deck(layers=[depth_layer(job, step)], map_provider=None).to_json())
+    ds = job.base_ds if baseline else job.ds
+    layer = json.loads(pdk.Deck(layers=[depth_layer(job, step, ds)], map_provider=None).to_json())
     out["deck"]["layers"] = list(out["deck"]["layers"]) + layer["layers"]
     # the half-width maps show the whole district from above
     view = dict(out["deck"].get("initialViewState", {}))

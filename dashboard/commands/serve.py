@@ -87,8 +87,10 @@ def run(args: argparse.Namespace) -> int:
     runtime.start()
     app = create_app(registry, settings=settings, runtime=runtime)
     from dashboard.inspection_scheduler import start_inspection_scheduler
+    from dashboard.sla_scanner import start_sla_scanner
 
     inspections = start_inspection_scheduler(app)  # graded patrol rounds, on schedule
+    sla = start_sla_scanner(app)  # reminders and escalations when time limits fall due
     log.info(
         "district %s: %d buildings loaded in %.1f s",
         registry.meta.get("name_en", ""),
@@ -100,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         app.run(host=args.host, port=args.port, debug=False, threaded=True)
     finally:
-        if inspections is not None:
-            inspections.stop()
+        for worker in (inspections, sla):
+            if worker is not None:
+                worker.stop()
         runtime.stop()
     return 0

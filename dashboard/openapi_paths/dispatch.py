@@ -16,10 +16,12 @@ from dashboard.openapi_paths.common import (
     path_param,
     query_param,
 )
-from twin.events.lifecycle import ACTIONS, LEVELS, STATES, TICKET_TYPES
+from twin.events.lifecycle import ACTIONS, ESCALATE, LEVELS, MAX_ESCALATION, STATES, TICKET_TYPES
 
 _STR = {"type": "string"}
 _NUM = {"type": "number"}
+#: lifecycle steps plus the manual escalation (same route, state unchanged)
+_ALL_ACTIONS = [*ACTIONS, ESCALATE]
 
 TICKET = obj(
     ["ref", "source", "type", "level", "state", "grid", "version", "actions"],
@@ -34,13 +36,18 @@ TICKET = obj(
         "node": TEXT_OR_NULL,
         "crew_id": TEXT_OR_NULL,
         "merged_into": TEXT_OR_NULL,
-        "escalation": {"type": "integer", "minimum": 0},
+        "escalation": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_ESCALATION,
+            "description": "0 none, 1 supervisor told, 2 next level told",
+        },
         "version": {"type": "integer"},
         "created_at": {**_NUM, "description": "epoch s UTC"},
         "updated_at": {**_NUM, "description": "epoch s UTC"},
         "actions": {
             "type": "array",
-            "items": {"type": "string", "enum": list(ACTIONS)},
+            "items": {"type": "string", "enum": _ALL_ACTIONS},
             "description": "actions the caller may take now",
         },
     },
@@ -51,7 +58,7 @@ STEP = obj(
     {
         "ref": _STR,
         "seq": {"type": "integer"},
-        "action": {"type": "string", "enum": list(ACTIONS)},
+        "action": {"type": "string", "enum": _ALL_ACTIONS},
         "from": TEXT_OR_NULL,
         "to": _STR,
         "crew_id": TEXT_OR_NULL,
@@ -215,11 +222,12 @@ PATHS: dict[str, Any] = {
         "post": {
             "operationId": "ticketAction",
             "tags": ["dispatch"],
-            "summary": "Take a step (dispatch, accept, arrive, resolve, verify, close, ...)",
+            "summary": "Take a step (dispatch, accept, arrive, resolve, verify, close, ...) "
+            "or escalate (one stage up the chain, state unchanged)",
             "security": LOGGED_IN,
             "parameters": [
                 _REF,
-                path_param("action", "the step", enum=list(ACTIONS)),
+                path_param("action", "the step, or escalate", enum=_ALL_ACTIONS),
             ],
             "requestBody": {
                 "required": False,

@@ -9,7 +9,6 @@ layout and every callback that changes something goes through :func:`page_princi
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import flask
@@ -76,27 +75,6 @@ def denied(path: str, lang: str = "zh") -> html.Div:
 def ticket_store() -> Any:
     """The app's ticket store, or None while dispatch is not wired into the app."""
     return flask.current_app.extensions.get(TICKETS_KEY)
-
-
-def publish(event: dict[str, Any]) -> None:
-    """Push an event to every open page over ``/ws/live`` (no-op without a live runtime)."""
-    from dashboard.context import current_context
-
-    runtime = current_context().runtime
-    if runtime is not None:
-        runtime.publish_event({"at": time.time(), **event})
-
-
-def ticket_event(view: Any, action: str) -> dict[str, Any]:
-    """The ``/ws/live`` event of a ticket change (ids and states only: no free text)."""
-    return {
-        "type": "ticket",
-        "id": view.id if hasattr(view, "id") else view.ticket_id,
-        "action": action,
-        "state": getattr(view, "state", getattr(view, "to_state", None)),
-        "crew_id": getattr(view, "crew_id", None),
-        "level": getattr(view, "level", None),
-    }
 
 
 def lang_of(value: Any) -> str:

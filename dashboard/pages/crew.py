@@ -4,7 +4,8 @@ Taps never call the server directly: ``assets/streettwin_pages.js`` puts each on
 random idempotency key, the note and a downscaled photo) in a ``localStorage`` queue and sends
 the queue in order to ``POST /api/crew/sync`` whenever the phone is online, so a dropped
 connection loses nothing and a retry doubles nothing. New dispatches arrive over ``/ws/live``
-(with a WebAudio beep) and by polling as a fallback. The map shows the route from the crew to
+(with a WebAudio beep; :mod:`dashboard.ticket_feed`) and by polling as a fallback; the cards
+are redrawn only when one of this crew's tickets changed. The map shows the route from the crew to
 the ticket on the road graph, avoiding roads the flood nowcast marks impassable.
 """
 
@@ -23,10 +24,12 @@ from sqlalchemy import select
 
 from dashboard.i18n_pages import LEVEL_NAMES, STATE_NAMES, TYPE_NAMES, tr
 from dashboard.pages._access import denied, lang_of, may_open, page_principal, ticket_store
+from dashboard.ticket_feed import live_watch, register_live_watch
 
 dash.register_page(__name__, path="/crew", name="Crew", title="StreetTwin 外勤", order=4)
 
 PATH = "/crew"
+PAGE_ID = "st-crew"
 POLL_MS = 5000
 #: states a crew still works on (resolved ones stay visible until verified)
 CREW_STATES = ("dispatched", "accepted", "on_site", "resolved")
@@ -70,7 +73,11 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
             dcc.Store(id="st-crew-deck"),
             dcc.Store(id="st-crew-lang", data=lang),
             dcc.Store(id="st-crew-refs"),
-            dcc.Store(id="st-live-bump", data=0),
+            # "<ref>:<version>" of the cards on screen: a live event about someone else's
+            # ticket must not redraw them (that would wipe a note being typed)
+            dcc.Store(id="st-crew-sig"),
+            # bumped on each ticket event from /ws/live (dashboard.ticket_feed.live_watch)
+            *live_watch(PAGE_ID),
             dcc.Interval(id="st-crew-poll", interval=POLL_MS),
         ],
     )
@@ -231,23 +238,30 @@ def route_for(store: Any, ticket: Any, crew_id: str | None) -> tuple[list, list 
     Output("st-crew-list", "children"),
     Output("st-crew-deck", "data"),
     Output("st-crew-refs", "data"),
+    Output("st-crew-sig", "data"),
     Input("st-crew-poll", "n_intervals"),
     Input("st-live-bump", "data"),
     State("st-crew-lang", "data"),
     State("st-crew-refs", "data"),
+    State("st-crew-sig", "data"),
 )
-def refresh(_n, _bump, lang, old_refs):
-    """My tickets and the route to the first one."""
+def refresh(_n, _bump, lang, old_refs, old_sig=None):
+    """My tickets and the route to the first one; nothing is redrawn while they are unchanged
+    (the page refreshes on every ticket event on ``/ws/live`` and on each poll)."""
     from dashboard.context import current_context
 
     lang = lang_of(lang)
     principal, store = page_principal(), ticket_store()
     if not may_open(principal, PATH):
-        return denied(PATH, lang), dash.no_update, dash.no_update
+        return denied(PATH, lang), dash.no_update, dash.no_update, None
     if store is None:
-        return html.P(tr("not_wired", lang), className="st-na"), dash.no_update, dash.no_update
+        nu = dash.no_update
+        return html.P(tr("not_wired", lang), className="st-na"), nu, nu, None
     tickets = crew_tickets(store, principal)
     refs = [t.ref for t in tickets]
+    sig = [f"{t.ref}:{t.version}" for t in tickets]
+    if old_sig is not None and sig == old_sig:
+        return dash.no_update, dash.no_update, dash.no_update, dash.no_update
     cards = [ticket_card(t, lang) for t in tickets] or [html.P(tr("no_tickets", lang))]
     if old_refs == refs and _n:
         deck = dash.no_update  # same tickets: keep the map as it is
@@ -256,7 +270,7 @@ def refresh(_n, _bump, lang, old_refs):
         first = next((t for t in tickets if t.state != "resolved"), None)
         path, target = route_for(store, first, principal.user.crew_id) if first else ([], None)
         deck = route_deck(base, path, target)
-    return cards, deck, refs
+    return cards, deck, refs, sig
 
 
 clientside_callback(
@@ -272,3 +286,5 @@ clientside_callback(
     Output("st-crew-seen", "children"),
     Input("st-crew-refs", "data"),
 )
+
+register_live_watch(PAGE_ID)

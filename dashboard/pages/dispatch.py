@@ -3,8 +3,11 @@
 The queue is sorted by warning level, then by the nearest SLA deadline; countdowns tick in the
 browser (``assets/streettwin_pages.js``). Every change goes through the ticket store with the
 caller's own actor (the store re-checks role and scope) and is pushed to every open page as a
-``{"type": "ticket"}`` event on ``/ws/live``; pages refresh on such an event, and every
-:data:`POLL_MS` anyway in case the socket is down.
+``{"type": "ticket"}`` event on ``/ws/live`` (:mod:`dashboard.ticket_feed`; REST steps, reports
+and device or warning tickets publish the same event); pages refresh on such an event, and every
+:data:`POLL_MS` anyway in case the socket is down. A refresh redraws the ticket panel only when
+that ticket changed, so a note or crew choice being entered survives other tickets' events.
+Escalate raises the ticket one stage (supervisor, then next level) with the note.
 """
 
 from __future__ import annotations
@@ -35,16 +38,20 @@ from dashboard.pages._access import (
     page_principal,
     ticket_store,
 )
+from dashboard.ticket_feed import live_watch, register_live_watch
 
 dash.register_page(__name__, path="/dispatch", name="Dispatch", title="StreetTwin 调度", order=3)
 
 PATH = "/dispatch"
+PAGE_ID = "st-dsp"
 #: fallback refresh when the live socket is down [ms]
 POLL_MS = 4000
 #: states shown in the queue: open work, plus fixes waiting for verification and closure
 QUEUE_STATES = ("reported", "dispatched", "accepted", "on_site", "resolved", "verified")
 #: closed tickets kept at the bottom of the queue, newest first
 RECENT_CLOSED = 10
+#: escalation stage → what the facts line says (zh, en)
+ESCALATION_NAMES = {1: ("已上报主管", "supervisor told"), 2: ("已上报上级", "next level told")}
 
 
 def layout(lang: str = "zh", **_: Any) -> html.Div:
@@ -92,8 +99,11 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
             ),
             dcc.Store(id="st-dsp-lang", data=lang),
             dcc.Store(id="st-dsp-selected"),
-            # bumped by streettwin_pages.js on a ticket event from /ws/live
-            dcc.Store(id="st-live-bump", data=0),
+            # "<ref>:<version>" of the panel on screen: a live bump for another ticket must
+            # not redraw it (that would wipe the crew choice or note being typed)
+            dcc.Store(id="st-dsp-shown"),
+            # bumped on each ticket event from /ws/live (dashboard.ticket_feed.live_watch)
+            *live_watch(PAGE_ID),
             dcc.Interval(id="st-dsp-poll", interval=POLL_MS),
         ],
     )
@@ -169,9 +179,20 @@ def _button(label: str, action: str, enabled: bool) -> html.Button:
 
 def detail_panel(store: Any, ticket: Any, principal: Any, lang: str) -> list[Any]:
     """Everything about one ticket: facts, suggestion, actions allowed to the caller, history."""
-    from twin.events.lifecycle import TRANSITIONS
+    from twin.events.lifecycle import (
+        ESCALATABLE_STATES,
+        ESCALATE_PERMISSION,
+        MAX_ESCALATION,
+        TRANSITIONS,
+    )
 
     crews, best = suggestion(store, ticket)
+    stage = int(getattr(ticket, "escalation", 0) or 0)
+    can_escalate = (
+        ticket.state in ESCALATABLE_STATES
+        and stage < MAX_ESCALATION
+        and may(principal, ESCALATE_PERMISSION)
+    )
     allowed = {a for (st, a) in TRANSITIONS if st == ticket.state}
 
     def ok(action: str) -> bool:
@@ -195,6 +216,11 @@ def detail_panel(store: Any, ticket: Any, principal: Any, lang: str) -> list[Any
                 ),
                 f" {tr(ticket.state, lang, STATE_NAMES)} · {ticket.grid_code}",
                 f" · {ticket.crew_id}" if ticket.crew_id else "",
+                html.Span(
+                    f" · ⚠ {tr(stage, lang, ESCALATION_NAMES)}" if stage else "",
+                    className="st-escalation",
+                    **{"data-escalation": str(stage)},
+                ),
             ],
             id="st-dsp-facts",
         ),
@@ -211,7 +237,7 @@ def detail_panel(store: Any, ticket: Any, principal: Any, lang: str) -> list[Any
             children=[
                 _button(tr("assign", lang), "dispatch", ok("dispatch")),
                 _button(tr("reassign", lang), "reassign", ok("reassign")),
-                _button(tr("escalate", lang), "escalate", may(principal, "ticket.dispatch")),
+                _button(tr("escalate", lang), "escalate", can_escalate),
                 _button(tr("verify", lang), "verify", ok("verify")),
                 _button(tr("close", lang), "close", ok("close")),
                 _button(tr("dismiss", lang), "dismiss", ok("dismiss")),
@@ -228,6 +254,14 @@ def detail_panel(store: Any, ticket: Any, principal: Any, lang: str) -> list[Any
                 ),
                 _button(tr("merge", lang), "merge", ok("merge")),
             ],
+        ),
+        dcc.Input(
+            id="st-dsp-note",
+            type="text",
+            placeholder=tr("note", lang),
+            maxLength=2000,
+            className="st-note",
+            disabled=not may(principal, "ticket.dispatch"),
         ),
         html.H3(tr("history", lang)),
         history_list(store.history(ticket.id, principal.actor), lang),
@@ -312,26 +346,41 @@ def select_ticket(clicks):
 
 @callback(
     Output("st-dsp-detail", "children"),
+    Output("st-dsp-shown", "data"),
     Input("st-dsp-selected", "data"),
     Input("st-dsp-msg", "children"),
     Input("st-live-bump", "data"),
+    Input("st-dsp-poll", "n_intervals"),
     State("st-dsp-lang", "data"),
+    State("st-dsp-shown", "data"),
 )
-def show_detail(ref, _msg, _bump, lang):
-    """The selected ticket's panel."""
+def show_detail(ref, _msg, _bump, _n, lang, shown=None):
+    """The selected ticket's panel; a live event or poll redraws it only if it changed."""
     lang = lang_of(lang)
     principal, store = page_principal(), ticket_store()
     if ref is None or store is None or not may_open(principal, PATH):
-        return tr("select_ticket", lang)
+        return tr("select_ticket", lang), None
     from twin.events.lifecycle import TicketNotFoundError
 
     try:
         ticket = store.get(id_of(store, ref) or -1, principal.actor)
     except TicketNotFoundError:
-        return tr("select_ticket", lang)
+        return tr("select_ticket", lang), None
     if not in_my_grids(principal, [ticket]):
-        return tr("select_ticket", lang)
-    return detail_panel(store, ticket, principal, lang)
+        return tr("select_ticket", lang), None
+    now_shown = f"{ticket.ref}:{ticket.version}"
+    pushed = _triggered_id() in ("st-live-bump", "st-dsp-poll")
+    if pushed and shown == now_shown:
+        return dash.no_update, dash.no_update
+    return detail_panel(store, ticket, principal, lang), now_shown
+
+
+def _triggered_id() -> Any:
+    """The input that fired the running callback (None when called as a plain function)."""
+    try:
+        return ctx.triggered_id
+    except Exception:  # no callback context: a direct call, as in the tests
+        return None
 
 
 @callback(
@@ -361,12 +410,17 @@ def on_report(report_clicks, lang):
     State("st-dsp-crew", "value"),
     State("st-dsp-into", "value"),
     State("st-dsp-lang", "data"),
+    State("st-dsp-note", "value"),
     prevent_initial_call=True,
 )
-def on_action(act_clicks, ref, crew_id, into, lang):
+def on_action(act_clicks, ref, crew_id, into, lang, note=None):
     """An action button: checked against the caller's role here and again in the store."""
     lang = lang_of(lang)
     trig = ctx.triggered_id
     if not trig or not any(act_clicks or []):
         return dash.no_update
-    return handle_action(page_principal(), ticket_store(), ref, trig["action"], crew_id, into, lang)
+    principal, store = page_principal(), ticket_store()
+    return handle_action(principal, store, ref, trig["action"], crew_id, into, lang, note)
+
+
+register_live_watch(PAGE_ID)

@@ -2,10 +2,13 @@
 
 A run reads the registry and writes only its own dataset — it never touches the live state,
 warnings or tickets — in a background thread whose progress a ``dcc.Interval`` polls. The
-result's timeline is scrubbed with a slider over its output times on a deck.gl map beside the
-baseline (the start state, t = 0); affected buildings, roads and critical facilities are listed
-with figures and charts; a run can be saved (NetCDF + the district's results index) and
-exported as a self-contained HTML briefing in Chinese or English (:mod:`dashboard.briefing`).
+result's timeline is scrubbed with a slider over its output times on a deck.gl map beside a
+separate baseline run at the same time (same start state, no hazard injected:
+:func:`dashboard.scenario_jobs.baseline_of`); the headline figures are compared side by side
+(baseline, scenario, difference) and the timeline chart shows both runs; affected buildings,
+roads and critical facilities are listed with figures and charts; a run can be saved
+(NetCDF + the district's results index) and exported as a self-contained HTML briefing in
+Chinese or English (:mod:`dashboard.briefing`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from dashboard import briefing
 from dashboard.i18n_pages import tr
 from dashboard.pages._access import denied, lang_of, may, may_open, page_principal
+from dashboard.scenario_compare import (
+    COMPARE_TEXT,
+    baseline_figures,
+    compare_table,
+    timeline_figure,
+)
 from dashboard.scenario_jobs import (
     SCENARIOS_DIR,
     ScenarioJob,
@@ -115,7 +124,9 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
                 children=[
                     html.Div(
                         [
-                            html.H2(tr("baseline", lang)),
+                            html.H2(
+                                f"{tr('baseline', lang)} {tr('baseline_run', lang, COMPARE_TEXT)}"
+                            ),
                             html.Div(id="st-sc-map-base", className="st-crew-map"),
                         ]
                     ),  # fmt: skip
@@ -259,23 +270,8 @@ def result_view(job: ScenarioJob, lang: str) -> tuple:
     facilities = briefing.affected_facilities(ds, registry, buildings)
     figures = briefing.headline(job.summary, facilities)
     names = briefing.TEXT[lang]
-    fig_table = html.Table(
-        [
-            html.Tr([html.Th(names.get(k, k)), html.Td(str(v), **{"data-key": k})])
-            for k, v in figures.items()
-        ],  # fmt: skip
-        className="st-table",
-        id="st-sc-figure-table",
-    )
-    tl = briefing.timeline_frame(ds) if "time" in ds.dims else None
-    tl_fig = go.Figure(layout={"title": names["timeline"], "height": 300})
-    if tl is not None:
-        for k, c in enumerate([c for c in tl.columns if c != "t_min"][:2]):
-            # depth (m) and area (m²) differ by orders of magnitude: one axis each
-            tl_fig.add_trace(
-                go.Scatter(x=tl["t_min"], y=tl[c], name=names.get(c, c), yaxis="y2" if k else "y")
-            )
-        tl_fig.update_layout(yaxis2={"overlaying": "y", "side": "right"})
+    fig_table = compare_table(figures, baseline_figures(job, registry), names, lang)
+    tl_fig = timeline_figure(job, names, lang)
     people = {k: figures[k] for k in PEOPLE_KEYS if k in figures}
     aff_fig = go.Figure(
         [go.Bar(x=[names.get(k, k) for k in people], y=list(people.values()))],
@@ -313,7 +309,8 @@ def _list(df, cols):
     State("st-sc-job", "data"),
 )
 def on_scrub(step, _max, job_id):
-    """Slider moved (or a run finished): the result at that time beside the baseline (t = 0)."""
+    """Slider moved (or a run finished): the result at that time beside the baseline run at
+    the same time."""
     from dashboard.context import current_context
 
     job = get_job(job_id, page_principal())
@@ -322,7 +319,10 @@ def on_scrub(step, _max, job_id):
     base = current_context().deck("plain")
     n = job.ds.sizes.get("time", 1)
     step = int(min(max(step or 0, 0), n - 1))
-    return map_payload(base, job, step, "scenario"), map_payload(base, job, 0, "baseline")
+    return (
+        map_payload(base, job, step, "scenario"),
+        map_payload(base, job, step, "baseline", baseline=True),
+    )
 
 
 for _store, _map, _status in (

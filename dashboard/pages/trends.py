@@ -4,6 +4,8 @@ Read only for every role. The figures come from :func:`twin.events.kpi.kpi_figur
 rollup kept exact with every ticket change); sensor uptime from the live state (share of each
 grid's sensors with a good, recent reading). Each chart exports PNG through plotly's own
 "download plot" button (no kaleido, works offline) and CSV through ``dcc.Download``.
+Inspections done vs due come from the scheduled inspection tickets
+(:func:`twin.events.kpi.inspection_figures`), by the week each round fell due.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ dash.register_page(__name__, path="/trends", name="Trends", title="StreetTwin �
 PATH = "/trends"
 POLL_MS = 10_000
 PERIODS = (4, 12, 52)
-CHARTS = ("week", "rate", "times", "community", "uptime")
+CHARTS = ("week", "rate", "times", "community", "uptime", "inspections")
 TIME_COLUMNS = (
     ("mean_time_to_dispatch_s", "t_dispatch"),
     ("mean_time_to_accept_s", "t_accept"),
@@ -35,10 +37,19 @@ TIME_COLUMNS = (
 
 #: the figures of one group, in the order the tables and CSV files show them
 FIGURE_COLUMNS = ("found", "handled", "handling_rate", *(c for c, _ in TIME_COLUMNS))
+#: columns of the inspections table (and its CSV)
+INSPECTION_COLUMNS = ("week", "due", "done", "done_rate")
+#: the inspections chart's words (zh, en)
+INSPECTION_TEXT = {
+    "title": ("巡查：完成与应查", "Inspections done vs due"),
+    "due": ("应查", "Due"),
+    "done": ("完成", "Done"),
+    "rate": ("完成率 (%)", "Done (%)"),
+}
 
 
 def layout(lang: str = "zh", **_: Any) -> html.Div:
-    """Filters, five charts with PNG/CSV export and the grid league table."""
+    """Filters, six charts with PNG/CSV export and the grid league table."""
     lang = lang_of(lang)
     principal = page_principal()
     if not may_open(principal, PATH):
@@ -109,7 +120,6 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
             ),
             html.Div(id="st-tr-note", className="st-na"),
             html.Div(charts, className="st-charts"),
-            html.P(tr("inspections_na", lang), className="st-na", id="st-tr-inspections"),
             html.H2(tr("league", lang)),
             html.Div(id="st-tr-league"),
             dcc.Download(id="st-tr-download"),
@@ -152,6 +162,16 @@ def kpi_frame(engine: Any, by: tuple[str, ...], from_week: int, place: str = "")
     return df.reset_index(drop=True)
 
 
+def inspection_frame(engine: Any, from_week: int, place: str = "") -> pd.DataFrame:
+    """Inspection rounds due and done per week (the week each fell due); ``place``: a grid."""
+    from twin.events.kpi import inspection_figures
+
+    rows = inspection_figures(engine, ("week",), from_week=from_week, grid=place or None)
+    recs = [{"week": r.key["week"], "due": r.due, "done": r.done, "done_rate": r.done_rate}
+            for r in rows]  # fmt: skip
+    return pd.DataFrame.from_records(recs, columns=list(INSPECTION_COLUMNS))
+
+
 def uptime_frame(runtime: Any, registry: Any) -> pd.DataFrame:
     """Per grid: sensors, how many read GOOD now, and the share [0-1]."""
     from twin.state import Quality
@@ -186,7 +206,7 @@ def _minutes(s: Any) -> Any:
 
 
 def build_figures(data: dict[str, pd.DataFrame], lang: str) -> dict[str, go.Figure]:
-    """The five charts from the tables of :func:`trend_data`."""
+    """The six charts from the tables of :func:`trend_data`."""
     from twin.events.kpi import week_label
 
     figs: dict[str, go.Figure] = {}
@@ -227,9 +247,38 @@ def build_figures(data: dict[str, pd.DataFrame], lang: str) -> dict[str, go.Figu
         [go.Bar(x=list(up.get("grid", [])), y=[100 * v for v in up.get("uptime", [])])],
         layout={"title": f"{tr('uptime', lang)} (%)", "yaxis": {"range": [0, 100]}},
     )
+    figs["inspections"] = inspection_figure(data["inspections"], lang)
     for fig in figs.values():
         fig.update_layout(margin={"l": 40, "r": 10, "t": 40, "b": 40}, height=300)
     return figs
+
+
+def inspection_figure(insp: pd.DataFrame, lang: str) -> go.Figure:
+    """Bars of rounds due and done per week, and the share done (%) on a second axis."""
+    from twin.events.kpi import week_label
+
+    def text(key: str) -> str:
+        return tr(key, lang, INSPECTION_TEXT)
+
+    x = [week_label(int(w)) for w in insp["week"]]
+    return go.Figure(
+        [
+            go.Bar(name=text("due"), x=x, y=list(insp["due"])),
+            go.Bar(name=text("done"), x=x, y=list(insp["done"])),
+            go.Scatter(
+                name=text("rate"),
+                x=x,
+                y=[100 * v for v in insp["done_rate"]],
+                yaxis="y2",
+                mode="lines+markers",
+            ),
+        ],
+        layout={
+            "title": text("title"),
+            "barmode": "group",
+            "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 105]},
+        },
+    )
 
 
 def trend_data(store: Any, runtime: Any, registry: Any, weeks: int, place: str) -> dict:
@@ -242,6 +291,7 @@ def trend_data(store: Any, runtime: Any, registry: Any, weeks: int, place: str) 
         "type": kpi_frame(engine, ("type",), since, place),
         "community": kpi_frame(engine, ("community",), since, place),
         "uptime": uptime_frame(runtime, registry),
+        "inspections": inspection_frame(engine, since, place),
     }
 
 

@@ -284,7 +284,9 @@ def test_manager_runs_flood_scenario_and_exports_briefing(server, users, artifac
     page.locator("#st-sc-time [role=slider]").first.focus()
     page.keyboard.press("End")
     wait_status(page, "st-sc-map-status", "ready:scenario-6")
-    wait_status(page, "st-sc-map-base-status", "ready:baseline-0")
+    # beside it, the separate baseline run (no rain) at the same time
+    wait_status(page, "st-sc-map-base-status", "ready:baseline-6")
+    assert page.inner_text("#st-sc-figure-table [data-base='buildings_reached']") == "0"
     page.click("#st-sc-save")
     page.wait_for_selector("#st-sc-saved:has-text('.nc')", timeout=T)
     page.screenshot(path=str(artifacts_dir / "scenario_flood_manager.png"), full_page=True)

@@ -62,7 +62,7 @@ def test_operator_sees_suggestion_and_assigns_it(pa, dispatch):
         from dashboard.context import current_context
 
         current_context().runtime = recorder
-        panel = str(dispatch.show_detail(t.ref, "", 0, "en"))
+        panel = str(dispatch.show_detail(t.ref, "", 0, 0, "en")[0])
         # K2 is nearer by road but has no water skill: K1 (at J01) is the suggestion
         assert "Suggested crew: " in panel and "K1 · travel" in panel
         msg = desk.handle_action(_principal(), pa.store, t.ref, "dispatch", "K1", None, "en")
@@ -72,7 +72,7 @@ def test_operator_sees_suggestion_and_assigns_it(pa, dispatch):
         assert recorder.events[-1] == {
             **recorder.events[-1],
             "type": "ticket",
-            "id": t.id,
+            "ref": t.ref,
             "action": "dispatch",
             "state": "dispatched",
             "crew_id": "K1",
@@ -152,5 +152,74 @@ def test_report_becomes_a_ticket_linked_to_it(pa, dispatch):
         assert (
             len([x for x in pa.store.list_visible(_principal().actor) if x.source == "report"]) == 1
         )
+    finally:
+        rc.pop()
+
+
+def test_escalate_button_raises_the_ticket_and_pushes_it_live(pa, dispatch):
+    t = _ticket(pa, "W-unit-esc", level="orange")
+    recorder = Recorder()
+    rc = pa.as_user("op")
+    try:
+        from dashboard.context import current_context
+
+        current_context().runtime = recorder
+        panel = dispatch.detail_panel(pa.store, pa.store.get(t.id), _principal(), "en")
+        assert not _buttons(panel)["escalate"].disabled
+        msg = desk.handle_action(
+            _principal(), pa.store, t.ref, "escalate", None, None, "en", "pump down"
+        )
+        assert msg.startswith("Done · escalate")
+        view = pa.store.get(t.id)
+        assert (view.escalation, view.state) == (1, "reported")
+        assert pa.store.history(t.id)[-1].note == "pump down"
+        assert recorder.events[-1]["action"] == "escalate"
+        assert recorder.events[-1]["escalation"] == 1
+        html_panel, shown = dispatch.show_detail(t.ref, "", 0, 0, "en")
+        assert "supervisor told" in str(html_panel) and shown == f"{t.ref}:{view.version}"
+        desk.handle_action(_principal(), pa.store, t.ref, "escalate", None, None, "en")
+        panel = dispatch.detail_panel(pa.store, pa.store.get(t.id), _principal(), "en")
+        assert _buttons(panel)["escalate"].disabled  # the next level is the top
+    finally:
+        current_context().runtime = None
+        rc.pop()
+
+
+def _buttons(panel):
+    return {
+        c.id["action"]: c
+        for block in panel
+        if hasattr(block, "children") and isinstance(block.children, list)
+        for c in block.children
+        if type(c).__name__ == "Button" and isinstance(c.id, dict)
+    }
+
+
+def test_crew_cards_redraw_only_when_the_crews_tickets_change(pa, dispatch):
+    import dash
+
+    from tests.dashboard.pages_app import page_module
+
+    crew_page = page_module("crew")
+    t = _ticket(pa, "W-unit-crew", level="yellow")
+    k1 = next(c for c in pa.svc.crews() if c.id == "K1")
+    if k1.state == "free":
+        pa.store.transition(t.id, "dispatch", actor=pa.actor("op"), crew_id="K1")
+    rc = pa.as_user("crew1")
+    try:
+        cards, _deck, refs, sig = crew_page.refresh(0, 0, "en", None, None)
+        assert refs and len(sig) == len(refs) and all(":" in s for s in sig)
+        # another ticket changes (a live bump): nothing redrawn, a note being typed survives
+        other = _ticket(pa, "W-unit-other", level="blue")
+        pa.store.escalate(other.id, actor=pa.actor("op"))
+        assert crew_page.refresh(1, 1, "en", refs, sig) == (dash.no_update,) * 4
+        # one of the crew's own tickets changes: redrawn
+        mine = next(x for x in crew_page.crew_tickets(pa.store, _principal()))
+        if mine.state == "dispatched":
+            pa.store.transition(mine.id, "accept", actor=pa.actor("crew1"))
+        else:
+            pa.store.escalate(mine.id, actor=pa.actor("op"))
+        out = crew_page.refresh(2, 2, "en", refs, sig)
+        assert out[0] is not dash.no_update and out[3] != sig
     finally:
         rc.pop()

@@ -144,8 +144,55 @@ def test_page_runs_a_flood_off_the_live_twin(tmp_path):
         assert (last, value) == (6, 6) and marks[6] == "10′"
         deck, base = scenarios.on_scrub(6, 6, job.id)
         assert deck["deck"]["layers"][-1]["id"] == "scenario-depth"
+        # the baseline is its own run over the same frames: same start, no rain, so dry
+        assert job.base_ds.sizes["time"] == 7 and float(job.base_ds["depth"].max()) == 0.0
+        assert base["deck"]["layers"][-1]["data"] == [] and base["style"] == "baseline-6"
+        table = str(scenarios.result_view(job, "en")[3])
+        assert "data-base" in table and "Difference" in table
         assert scenarios.get_job(job.id, None) is None  # not served to anyone else
     finally:
         rc.pop()
     assert [(x.id, x.state, x.version) for x in pa.store.list_visible(pa.actor("op"))] == before
     assert pa.store.get(t.id).state == "reported"
+
+
+def test_baseline_leaves_the_hazard_out_and_keeps_the_start():
+    import dataclasses
+
+    from dashboard.scenario_jobs import SCENARIOS_DIR, baseline_of
+    from sim.scenario.run import Perturbation
+    from sim.scenario.spec import load_scenario
+
+    flood = load_scenario(SCENARIOS_DIR / "rainstorm_50y.toml")
+    base, pert = baseline_of(flood, Perturbation(rain_scale=1.5))
+    assert base is flood and pert.rain_scale == 0.0
+    fire = load_scenario(SCENARIOS_DIR / "fire_wind.toml")
+    base, pert = baseline_of(fire, Perturbation(ignition=("B0001",)))
+    # lit one second after the run ends: nothing burns within it, same buildings and wind
+    assert base.fire.ignition_time_s == fire.duration_s + 1.0
+    assert dataclasses.replace(base, fire=fire.fire) == fire and pert.ignition == ("B0001",)
+    utility = load_scenario(SCENARIOS_DIR / "pipe_burst_feeder_outage.toml")
+    crowd = load_scenario(SCENARIOS_DIR / "crowd_square.toml")
+    assert utility.faults and baseline_of(utility)[0].faults == ()
+    assert crowd.crowd is not None and baseline_of(crowd)[0].crowd is None
+    assert baseline_of(crowd)[0].duration_s == crowd.duration_s
+
+
+def test_compare_table_shows_baseline_scenario_and_difference(registry):
+    from dashboard.scenario_compare import compare_table, timeline_figure
+    from dashboard.scenario_jobs import ScenarioJob
+
+    ds, summary = flood_result(registry)
+    job = ScenarioJob("j", "mgr", "test storm")
+    job.ds, job.summary = ds, summary
+    job.base_ds, job.base_summary = ds * 0, {**summary, "people_affected": 20}
+    names = briefing.TEXT["en"]
+    table = compare_table(
+        {"people_affected": 1020, "max_depth_m": 0.3}, {"people_affected": 20}, names, "en"
+    )
+    rows = [[c.children for c in tr.children[1:]] for tr in table.children[1].children]
+    assert rows == [["20", "1020", "1000"], ["—", "0.3", "—"]]
+    fig = timeline_figure(job, names, "en")
+    dashed = [t for t in fig.data if t.line.dash == "dash"]
+    assert len(dashed) == len(fig.data) // 2 and max(dashed[0].y) == 0.0
+    assert max(fig.data[0].y) > 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from tests.dashboard.pages_app import build_pages_app, page_module
@@ -117,3 +118,18 @@ def test_page_is_for_leaders_managers_operators_only(world):
             assert (getattr(trends.layout(), "id", None) != "st-denied") is allowed
         finally:
             rc.pop()
+
+
+def test_inspections_chart_shows_due_done_and_share(world):
+    pa, trends = world
+    data = trends.trend_data(pa.store, None, pa.app.server.config["STREETTWIN"].registry, 52, "")
+    assert list(data["inspections"].columns) == ["week", "due", "done", "done_rate"]
+    assert data["inspections"].empty  # this store has no inspection rounds
+    frame = pd.DataFrame({"week": [202647, 202648], "due": [4, 5], "done": [4, 2],
+                          "done_rate": [1.0, 0.4]})  # fmt: skip
+    fig = trends.build_figures({**data, "inspections": frame}, "en")["inspections"]
+    due, done, share = fig.data
+    assert list(due.x) == ["2026-W47", "2026-W48"] and list(due.y) == [4, 5]
+    assert list(done.y) == [4, 2] and list(share.y) == [100.0, 40.0] and share.yaxis == "y2"
+    assert fig.layout.title.text == "Inspections done vs due"
+    assert "inspections" in trends.CHARTS  # a graph, a PNG button and a CSV button each

@@ -219,3 +219,69 @@ def week_label(yyyyww: int) -> str:
     '2026-W47'
     """
     return f"{yyyyww // 100}-W{yyyyww % 100:02d}"
+
+
+# -- inspections done vs due ---------------------------------------------------------------------
+#: ``source_ref`` prefix of a scheduled inspection round (:mod:`twin.events.inspections`); a
+#: hazard found on a round is an inspection-sourced ticket too, but not a round
+INSPECTION_PREFIX = "insp:"
+
+
+@dataclass(frozen=True)
+class InspectionRow:
+    """Inspection rounds of one group: due (their slot has started, so the ticket exists),
+    done (resolved, verified or closed) and the share done (None with nothing due)."""
+
+    key: dict
+    due: int
+    done: int
+    done_rate: float | None
+
+
+def inspection_figures(
+    engine: Engine,
+    by: Sequence[str] = ("week",),
+    *,
+    from_week: int | None = None,
+    to_week: int | None = None,
+    grid: str | None = None,
+) -> list[InspectionRow]:
+    """Inspections done vs due, grouped by ``by`` (any of :data:`GROUPS`), sorted by the keys.
+
+    A round is due from the start of its slot in the month, when the scheduler creates its
+    ticket; ``week`` is the week of that creation (the week it fell due while the scheduler
+    runs on time). One aggregate over the tickets (the ``(source, source_ref)`` index finds
+    the rounds).
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+    by : sequence of {"type", "grid", "community", "week"}
+    from_week, to_week : int, optional
+        Inclusive ISO-week range as yyyyww.
+    grid : str, optional
+        Only this grid's rounds.
+    """
+    _check(by)
+    keys = [GROUPS[k][0] for k in by]
+    done = func.sum(case((Ticket.state.in_(HANDLED_STATES), 1), else_=0))
+    stmt = select(*keys, func.count(), done).where(
+        Ticket.source == "inspection", Ticket.source_ref.like(f"{INSPECTION_PREFIX}%")
+    )
+    if from_week is not None:
+        stmt = stmt.where(Ticket.created_week >= from_week)
+    if to_week is not None:
+        stmt = stmt.where(Ticket.created_week <= to_week)
+    if grid:
+        stmt = stmt.where(Ticket.grid_code == grid)
+    if keys:
+        stmt = stmt.group_by(*keys).order_by(*keys)
+    out = []
+    with engine.connect() as conn:
+        for row in conn.execute(stmt):
+            n_due, n_done = int(row[len(by)] or 0), int(row[len(by) + 1] or 0)
+            if n_due == 0:
+                continue
+            key = dict(zip(by, row[: len(by)], strict=True))
+            out.append(InspectionRow(key, n_due, n_done, n_done / n_due))
+    return out

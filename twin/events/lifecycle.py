@@ -49,6 +49,17 @@ TRANSITIONS: MappingProxyType = MappingProxyType(
 )
 ACTIONS: tuple[str, ...] = tuple(sorted({a for _, a in TRANSITIONS}))
 
+#: the manual escalation: not a move between states but a step up the chain of command
+#: (1 supervisor = manager, 2 next level = leader, as the SLA timers' stages), recorded as a
+#: transition whose from and to state are the same (:meth:`TicketStore.escalate`)
+ESCALATE = "escalate"
+#: whoever may dispatch may escalate (the roles table has no row of its own for it)
+ESCALATE_PERMISSION = "ticket.dispatch"
+#: states with an SLA clock running: there is a milestone to escalate about
+ESCALATABLE_STATES: frozenset[str] = OPEN_STATES | frozenset({"resolved", "verified"})
+#: highest escalation stage (the next level above the supervisor)
+MAX_ESCALATION = 2
+
 #: state → the milestone column stamped on entering it
 MILESTONE_COLUMN: MappingProxyType = MappingProxyType(
     {

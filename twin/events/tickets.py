@@ -13,20 +13,28 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from twin.events import audit, kpi, sla, writepath
 from twin.events.db import session_factory
 from twin.events.groupcommit import GroupCommitWriter
 from twin.events.lifecycle import (
+    ESCALATABLE_STATES,
+    ESCALATE,
+    ESCALATE_PERMISSION,
     LEVELS,
+    MAX_ESCALATION,
     OPEN_STATES,
     SOURCES,
     SYSTEM,
     TICKET_TYPES,
     Actor,
+    InvalidTransitionError,
+    StaleTicketError,
+    TicketError,
     TicketNotFoundError,
     TicketView,
     TransitionRequest,
@@ -34,7 +42,7 @@ from twin.events.lifecycle import (
     check_opaque_ref,
     iso_week,
 )
-from twin.events.models import Ticket, Transition
+from twin.events.models import SlaTimer, Ticket, Transition
 from twin.events.roles import SCOPES, PermissionDeniedError, can
 
 
@@ -182,6 +190,109 @@ class TicketStore:
         with self.engine.begin() as conn:
             return writepath.apply_batch(conn, requests, now, self.policy)
 
+    # -- escalation ------------------------------------------------------------------------
+    def escalate(
+        self,
+        ticket_id: int,
+        *,
+        actor: Actor,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> TransitionView:
+        """Escalate a ticket one stage up: to the supervisor (manager), then the next level
+        (leader) — what the SLA timers do at a deadline, done now by a dispatcher.
+
+        The ticket keeps its state; its ``escalation`` goes up by one, a transition
+        ``escalate`` (from = to = the state, who, when, note) and an audit row naming who is
+        told are written, and the pending SLA escalations to the same or a lower stage are
+        cancelled (that person already knows) — all in one transaction. Any later lifecycle
+        step starts the next milestone at stage 0, as it does after a timer's escalation.
+
+        Parameters
+        ----------
+        ticket_id : int
+        actor : Actor
+            Needs :data:`~twin.events.lifecycle.ESCALATE_PERMISSION`; denials are audited.
+        note : str
+            Why (shown in the ticket's history).
+        expected_version : int, optional
+            Refuse with StaleTicketError if the ticket changed since the caller read it.
+
+        Returns
+        -------
+        TransitionView
+            The committed step (``action == "escalate"``).
+
+        Raises
+        ------
+        TicketNotFoundError, PermissionDeniedError, StaleTicketError, InvalidTransitionError
+            The last when the ticket has no running SLA clock or is already at the top stage.
+        """
+        now = self.clock()
+        error: Exception | None = None
+        view: TransitionView | None = None
+        with self.engine.begin() as conn:
+            row = (
+                conn.execute(select(_T).where(_T.c.id == ticket_id).with_for_update())
+                .mappings()
+                .first()
+            )
+            t = None if row is None else SimpleNamespace(**row)
+            if t is None:
+                error = TicketNotFoundError(f"no ticket {ticket_id}")
+            elif not can(actor.role, ESCALATE_PERMISSION) or not _visible(actor, t):
+                wanted = {"wanted": f"ticket.{ESCALATE}"}
+                writepath.append_audit(
+                    conn, now, [(actor.user, actor.role, "access.denied", t.id, False, wanted)]
+                )
+                error = PermissionDeniedError(f"role {actor.role!r} may not ticket.{ESCALATE}")
+            else:
+                error = _escalation_refusal(t, expected_version)
+            if error is None:
+                view = self._write_escalation(conn, t, actor, note, now)
+        if error is not None:
+            raise error
+        return view
+
+    @staticmethod
+    def _write_escalation(conn, t: SimpleNamespace, actor: Actor, note: str, now: float):
+        stage = t.escalation + 1
+        conn.execute(
+            update(_T)
+            .where(_T.c.id == t.id)
+            .values(escalation=stage, version=t.version + 1, updated_at=now)
+        )
+        row = {
+            "ticket_id": t.id,
+            "seq": t.version + 1,
+            "action": ESCALATE,
+            "from_state": t.state,
+            "to_state": t.state,
+            "actor": actor.user,
+            "actor_role": actor.role,
+            "at": now,
+            "note": note,
+            "crew_id": t.crew_id,
+        }
+        conn.execute(insert(Transition.__table__), [row])
+        timers = SlaTimer.__table__
+        conn.execute(
+            update(timers)
+            .where(
+                timers.c.ticket_id == t.id,
+                timers.c.kind == "escalate",
+                timers.c.stage <= stage,
+                timers.c.fired_at.is_(None),
+                timers.c.cancelled_at.is_(None),
+            )
+            .values(cancelled_at=now)
+        )
+        detail = {"from": t.state, "to": t.state, "stage": stage, "notify": sla.NOTIFY_ROLE[stage]}
+        writepath.append_audit(
+            conn, now, [(actor.user, actor.role, f"ticket.{ESCALATE}", t.id, True, detail)]
+        )
+        return TransitionView(**row)
+
     # -- access and audit ---------------------------------------------------------------
     @staticmethod
     def _audit(s: Session, actor: Actor, action: str, t: Ticket, now: float, detail: dict):
@@ -242,6 +353,22 @@ class TicketStore:
                 select(Transition).where(Transition.ticket_id == ticket_id).order_by(Transition.seq)
             )
             return [TransitionView.of(r) for r in rows]
+
+
+_T = Ticket.__table__
+
+
+def _escalation_refusal(t: SimpleNamespace, expected_version: int | None) -> TicketError | None:
+    """Why ``t`` cannot be escalated now (None: it can)."""
+    if expected_version is not None and expected_version != t.version:
+        return StaleTicketError(f"ticket {t.id} is at version {t.version}, not {expected_version}")
+    if t.state not in ESCALATABLE_STATES:
+        return InvalidTransitionError(f"cannot escalate ticket {t.id}: it is {t.state}")
+    if t.escalation >= MAX_ESCALATION:
+        return InvalidTransitionError(
+            f"ticket {t.id} is already escalated to the {sla.NOTIFY_ROLE[MAX_ESCALATION]}"
+        )
+    return None
 
 
 def _visible(actor: Actor, t: Ticket) -> bool:
