@@ -1,9 +1,9 @@
 """The nowcast grid: a coarsened DEM, building walls on it, and samplers from cells to places.
 
 A nowcast must run in a fraction of its cycle, so the district DEM (2 m in a generated
-district) is block-averaged to ``cell_m`` (default 10 m). A coarse cell is a building wall
-when at least :data:`BUILDING_COVER` of its fine points fall inside footprints; narrower
-buildings are left open so that 10 m streets between them stay connected.
+district) is block-averaged to ``cell_m`` (20 m by default in the flood nowcast). A coarse
+cell is a building wall when at least :data:`BUILDING_COVER` of its fine points fall inside
+footprints; narrower buildings are left open so that 10 m streets between them stay connected.
 
 :class:`CellSampler` maps each place (road-water sensor, road, building) to the coarse cells
 that represent it once at start-up; afterwards "maximum depth at each place" is one

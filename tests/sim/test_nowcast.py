@@ -65,7 +65,15 @@ def test_flood_warning_comes_before_the_road_sensor_sees_water() -> None:
     # depth_scale 5: this street's calibration (kerbs and gullies concentrate water on the
     # road more than the 10 m grid shows)
     nc = Nowcaster(
-        registry, state, hazards=("flood",), flood_kwargs={"depth_scale": 5.0, "horizon_s": 2400.0}
+        registry,
+        state,
+        hazards=("flood",),
+        flood_kwargs={
+            "depth_scale": 5.0,
+            "horizon_s": 2400.0,
+            "cell_m": 10.0,
+            "sensor_radius_m": 10.0,
+        },
     )
     gauges = nc.flood.gauge_rows
     road = int(nc.flood.road_sensor_rows[0])
