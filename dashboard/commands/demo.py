@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write("field devices failed to start; see the messages above\n")
         return 1
     serve = [*exe, "serve", "--district", str(args.district), "--host", args.host]
-    serve += ["--port", str(args.port), "--device-port", str(args.device_port)]
+    serve += ["--port", str(args.port), "--device-port", str(args.device_port), "--demo-accounts"]
     if args.db:
         serve += ["--db", args.db]
     twin = subprocess.Popen(serve)

@@ -27,6 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--data-dir", type=Path, default=None, help="durable state folder (default DIR/run)"
     )
+    p.add_argument(
+        "--demo-accounts",
+        action="store_true",
+        help="on an event store with no accounts, add demo crews and accounts (make demo)",
+    )
     p.set_defaults(func=run)
 
 
@@ -66,6 +71,17 @@ def register_map_for(args: argparse.Namespace, registry):
     return None
 
 
+def _seed_demo(db: str | None, registry, data_dir: Path) -> None:
+    from dashboard.demo_accounts import DEMO_ACCOUNTS, seed_demo
+    from twin.events.db import sqlite_url
+
+    password = seed_demo(db or sqlite_url(data_dir / "events.sqlite"), registry, data_dir)
+    if password is not None:
+        names = ", ".join(f"{n} ({r})" for n, r in DEMO_ACCOUNTS.items())
+        print(f"demo accounts {names}; password {password} (kept in {data_dir}/demo-accounts.txt)",
+              flush=True)  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> int:
     """Load the registry, wire the runtime, build the app and serve until interrupted."""
     from dashboard.app import create_app
@@ -84,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     attach_warning_service(runtime, settings)  # nowcasts and warnings, started with the runtime
+    if getattr(args, "demo_accounts", False):
+        _seed_demo(args.db, registry, Path(data_dir))
     runtime.start()
     app = create_app(registry, settings=settings, runtime=runtime)
     from dashboard.inspection_scheduler import start_inspection_scheduler
