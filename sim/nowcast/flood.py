@@ -20,6 +20,9 @@ and kerbs the coarse grid cannot resolve). A road sensor reads the deepest open 
 ``sensor_radius_m`` of it: a sensor stands for its stretch of street, whose water the coarse
 model gathers in the stretch's lowest cells. ``depth_scale`` and ``sensor_radius_m`` are
 fitted on training storms by ``streettwin bench warning`` (see :data:`DEFAULT_DEPTH_SCALE`).
+``sensor_depth_scale`` optionally replaces ``depth_scale`` at the road sensors with one
+scale per sensor (fitted from each sensor's own history, :mod:`sim.nowcast.sensorfit`);
+roads and buildings keep the scalar.
 """
 
 from __future__ import annotations
@@ -97,6 +100,9 @@ class FloodNowcast:
         Model parameters of open cells.
     depth_scale : float
         Model depth → sensor depth factor (see the module docstring).
+    sensor_depth_scale : float or array-like (n_road_sensors,), optional
+        Per road water-level sensor (in ``road_sensor_rows`` order) model depth → sensor
+        depth factor; default ``depth_scale`` for every sensor.
     sensor_radius_m : float, optional
         A road sensor reads the deepest open cell within this radius, m (default
         :data:`SENSOR_RADIUS_M`, at least one cell).
@@ -117,6 +123,7 @@ class FloodNowcast:
         manning: float = MANNING,
         depth_scale: float = DEFAULT_DEPTH_SCALE,
         sensor_radius_m: float = SENSOR_RADIUS_M,
+        sensor_depth_scale: float | np.ndarray | None = None,
         series: GaugeSeries | None = None,
         parallel: bool | None = None,
     ) -> None:
@@ -146,6 +153,13 @@ class FloodNowcast:
         self.horizon_s = float(horizon_s)
         self.snapshot_s = float(snapshot_s)
         self.depth_scale = float(depth_scale)
+        n_sensors = len(self.road_sensor_rows)
+        per = depth_scale if sensor_depth_scale is None else sensor_depth_scale
+        per = np.asarray(per, float)
+        if per.ndim > 1 or per.size not in (1, n_sensors):
+            raise ValueError(f"sensor_depth_scale: {n_sensors} values or one, got {per.shape}")
+        #: model depth → sensor depth factor per road sensor, (n_road_sensors,)
+        self.sensor_depth_scale = np.broadcast_to(per, (n_sensors,)).copy()
         self.series = series
         # IDW weights, (cells, gauges), rows sum to 1: a rain field is one matrix product
         if len(self.gauge_rows):
@@ -251,7 +265,7 @@ class FloodNowcast:
                 samples.append(self._sample(fc.depth))
                 if on_sample is not None:
                     on_sample(k, fc.depth)
-        s = np.stack([x[0] for x in samples]) * self.depth_scale
+        s = np.stack([x[0] for x in samples]) * self.sensor_depth_scale
         r = np.stack([x[1] for x in samples]) * self.depth_scale
         b = np.stack([x[2] for x in samples]) * self.depth_scale
         self.last = FloodForecast(now, lead, s, r, b)

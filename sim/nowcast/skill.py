@@ -71,10 +71,12 @@ def sensor_levels(
 def warning_spells(
     record: StormRecord,
     radius_m: float,
-    scale: float,
+    scale: float | np.ndarray,
     thresholds: Thresholds | None = None,
 ) -> list[list[tuple[float, float]]]:
     """Intervals (start, end) of UTC epoch s when each sensor had a warning ≥ yellow.
+
+    ``scale`` is one depth scale or one per sensor, (n_sensors,).
 
     The scaled forecasts of ``record`` go cycle by cycle through a fresh
     :class:`~sim.warning.engine.WarningEngine` (area = sensor index); a spell starts when a
@@ -145,7 +147,7 @@ def contingency(onset: np.ndarray, spells: list[list[tuple[float, float]]]) -> d
 def score(
     records: list[StormRecord],
     radius_m: float,
-    scale: float,
+    scale: float | np.ndarray,
     thresholds: Thresholds | None = None,
 ) -> dict:
     """Contingency table, pod, far, csi and lead times over storms (module docstring)."""
