@@ -14,7 +14,9 @@ def add_parser(subparsers) -> None:
     sub = p.add_subparsers(dest="district_command", required=True)
     b = sub.add_parser("build", help="build the seeded demo district, or import real data")
     b.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    b.add_argument("--out", required=True, help="output folder")
+    b.add_argument(
+        "--out", required=True, help="output folder, or a postgresql+psycopg:// URL (PostGIS)"
+    )
     b.add_argument("--buildings", type=int, default=None, help="at most this many buildings")
     b.add_argument(
         "--from-osm", dest="from_osm", default=None,
@@ -30,7 +32,7 @@ def add_parser(subparsers) -> None:
 
 def run_build(args: argparse.Namespace) -> int:
     """Build, save and summarise a district."""
-    from twin.registry_io import save_registry
+    from twin.registry_pg import save_any
 
     if args.from_osm:
         from sim.district.osm import district_from_osm
@@ -40,7 +42,7 @@ def run_build(args: argparse.Namespace) -> int:
         from sim.district.generate import build_district
 
         reg = build_district(args.seed, n_buildings=args.buildings, progress=True)
-    out = save_registry(reg, args.out)
+    out = save_any(reg, args.out)  # a folder, or a postgresql+psycopg:// URL (PostGIS)
     summary = district_summary(out)
     _print(summary, args.json)
     return 0
@@ -48,7 +50,9 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """Print the summary of a saved district."""
-    if not Path(args.path).exists():
+    from twin.registry_pg import is_postgres_url
+
+    if not is_postgres_url(args.path) and not Path(args.path).exists():
         sys.stderr.write(f"no district at {args.path}\n")
         return 2
     _print(district_summary(args.path), args.json)
@@ -57,13 +61,13 @@ def run_info(args: argparse.Namespace) -> int:
 
 def district_summary(path) -> dict[str, Any]:
     """Counts per layer, area (km²), bounding box (lon/lat), communities and sensors by kind."""
-    from twin.registry_io import load_registry
+    from twin.registry_pg import is_postgres_url, load_any
 
-    reg = load_registry(path)
+    reg = load_any(path)
     metric = reg.layers["grids"].to_crs(reg.metric_crs)
     communities = reg.layers["communities"]
     return {
-        "path": str(Path(path)),
+        "path": str(path) if is_postgres_url(path) else str(Path(path)),
         "name_zh": reg.meta.get("name_zh", ""),
         "name_en": reg.meta.get("name_en", ""),
         "source": reg.meta.get("source", ""),

@@ -16,7 +16,11 @@ log = logging.getLogger(__name__)
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``serve`` on the CLI."""
     p = sub.add_parser("serve", help="run the twin's web app for a district")
-    p.add_argument("--district", required=True, type=Path, help="district folder")
+    p.add_argument(
+        "--district",
+        required=True,
+        help="district folder, or a postgresql+psycopg:// URL of a registry on PostGIS",
+    )
     p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8050, help="listen port (default 8050)")
     p.add_argument("--db", default=None, help="database URL (storage; default SQLite later)")
@@ -35,10 +39,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _shown(district: str) -> str:
+    """The district as it may be printed: a database URL without its password."""
+    from twin.registry_pg import is_postgres_url
+
+    if not is_postgres_url(district):
+        return str(district)
+    from sqlalchemy.engine import make_url
+
+    return make_url(str(district)).render_as_string(hide_password=True)
+
+
 def settings_from_args(args: argparse.Namespace) -> dict[str, object]:
     """App settings from the command line (the factory's ``settings``)."""
     return {
-        "DISTRICT_DIR": str(args.district),
+        "DISTRICT_DIR": _shown(args.district),
         "DATABASE_URL": args.db,
         "DEVICE_PORT": args.device_port,
         "WEBHOOK_URL": os.environ.get("STREETTWIN_WEBHOOK_URL") or None,
@@ -86,11 +101,14 @@ def run(args: argparse.Namespace) -> int:
     """Load the registry, wire the runtime, build the app and serve until interrupted."""
     from dashboard.app import create_app
     from dashboard.runtime import build_runtime
-    from twin.registry_io import load_registry
+    from twin.registry_pg import is_postgres_url, load_any
 
     started = time.perf_counter()
-    sys.stderr.write(f"loading district {args.district} ...\n")
-    registry = load_registry(args.district)
+    sys.stderr.write(f"loading district {_shown(args.district)} ...\n")
+    if is_postgres_url(args.district) and args.data_dir is None:
+        sys.stderr.write("a registry URL needs --data-dir (the folder for logs and results)\n")
+        return 2
+    registry = load_any(args.district)
     data_dir = args.data_dir or Path(args.district) / "run"
     runtime = build_runtime(registry, data_dir, ingest_token=ingest_token(data_dir))
     regmap = register_map_for(args, registry)
