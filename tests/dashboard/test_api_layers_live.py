@@ -35,7 +35,7 @@ def fake_runtime(reg):
         },
     )
     store = SimpleNamespace(active=lambda: [{"area_id": "G02", "level": 4}])
-    service = SimpleNamespace(_nowcaster=nowcaster, store=store, clock=lambda: 1300.0)
+    service = SimpleNamespace(current_nowcaster=nowcaster, store=store, clock=lambda: 1300.0)
     return SimpleNamespace(warnings=service)
 
 
