@@ -67,9 +67,11 @@ def bench_flood(args: argparse.Namespace) -> dict:
 
     n_ll = min(size, 100 if smoke else 250)
     z, bld = urban_dem(n_ll, 2.0)
+    # the peer gets the machine's cores too (Landlab's own OpenMP default), as our model does
     ll = LandlabFlood(
-        z, 2.0, manning=0.03, rain=100.0 / 3.6e6, theta=0.7, alpha=0.7 / np.sqrt(2), closed=bld
-    )
+        z, 2.0, manning=0.03, rain=100.0 / 3.6e6, theta=0.7, alpha=0.7 / np.sqrt(2), closed=bld,
+        threads=None,
+    )  # fmt: skip
     ll.depth[:] = 0.05
     ll.run_until(2.0)
     ll_rates = []
