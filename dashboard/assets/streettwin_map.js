@@ -149,7 +149,12 @@
     inner.className = "st-deck";
     outer.appendChild(inner);
     mark("create_deck");
-    var deck = window.createDeck({ container: inner, jsonInput: payload.deck, tooltip: false });
+    // no multisampling: with software WebGL (wall PCs without a GPU, the headless tests) 4x
+    // MSAA quadruples the fragment work of the first frame; edges of flat map shapes do not need it
+    var json = Object.assign({}, payload.deck, {
+      deviceProps: Object.assign({ webgl: { antialias: false } }, payload.deck.deviceProps || {})
+    });
+    var deck = window.createDeck({ container: inner, jsonInput: json, tooltip: false });
     if (!deck) return null;
     deck.setProps({ getTooltip: getTooltip });
     decks[containerId] = { deck: deck, inner: inner };
