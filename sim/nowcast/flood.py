@@ -35,6 +35,7 @@ import xarray as xr
 
 from sim.flood.model import FloodModel
 from sim.flood.rain import idw_rain
+from sim.nowcast import rainfc
 from sim.nowcast.rainfc import GaugeSeries
 from sim.nowcast.raster import CellSampler, building_mask, coarsen_dem
 
@@ -49,10 +50,11 @@ DRAIN_MM_H = 36.0
 #: Manning's n of open cells (streets and yards mixed in one coarse cell)
 MANNING = 0.03
 #: multiplier from model depth to the depth a road sensor reports; fitted on the training
-#: storms of `streettwin bench warning` (different seeds from the scored ones)
-DEFAULT_DEPTH_SCALE = 0.2
+#: storms of `streettwin bench warning` (different seeds from the scored ones), with the rain
+#: trend damped by :data:`sim.nowcast.rainfc.TREND_EFOLD_S` (undamped it was 0.2 at 160 m)
+DEFAULT_DEPTH_SCALE = 0.25
 #: radius around a road sensor whose deepest open cell it reads, m (fitted with the scale)
-SENSOR_RADIUS_M = 160.0
+SENSOR_RADIUS_M = 80.0
 
 
 @dataclass
@@ -183,6 +185,8 @@ class FloodNowcast:
         self.series = GaugeSeries(
             len(self.gauge_rows),
             mode=self.series.mode if self.series else "trend",
+            # read at reset, not import, so a calibration can set it per run
+            trend_efold_s=self.series.efold if self.series else rainfc.TREND_EFOLD_S,
         )
         self.t_model0: float | None = None  # epoch s of model time 0
         self._rates = np.zeros(len(self.gauge_rows))
