@@ -16,8 +16,6 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from twin.events.crews import CrewInfo, upsert_crew
 from twin.events.db import make_engine
 from twin.events.migrations import upgrade
@@ -32,25 +30,16 @@ STREET_SKILLS = frozenset({"fire", "medical", "gas"})
 
 def demo_crews(registry: Any) -> list[CrewInfo]:
     """One crew per grid at the junction nearest its centre, and one street-wide crew."""
-    roads = registry.roads
-    ends = np.concatenate(
-        [
-            np.array([g.coords[0] for g in roads.geometry]),
-            np.array([g.coords[-1] for g in roads.geometry]),
-        ]
-    )
-    nodes = np.concatenate([roads["from_node"].to_numpy(), roads["to_node"].to_numpy()])
-    grids = registry.grids.to_crs(roads.crs) if roads.crs is not None else registry.grids
-    crews = []
-    for grid_id, centre in zip(
-        grids["grid_id"], grids.geometry.representative_point(), strict=True
-    ):
-        k = int(np.argmin(np.hypot(ends[:, 0] - centre.x, ends[:, 1] - centre.y)))
-        crews.append(CrewInfo(f"crew-{grid_id}", f"{grid_id} 网格队", GRID_SKILLS, str(nodes[k]),
-                              grid_code=str(grid_id)))  # fmt: skip
-    middle = ends.mean(axis=0)
-    k = int(np.argmin(np.hypot(ends[:, 0] - middle[0], ends[:, 1] - middle[1])))
-    crews.append(CrewInfo("crew-street", "街道应急队", STREET_SKILLS, str(nodes[k])))
+    grids = registry.grids
+    inside = grids.geometry.representative_point()
+    nodes = registry.nearest_road_nodes(inside.x.to_numpy(), inside.y.to_numpy())
+    crews = [
+        CrewInfo(f"crew-{g}", f"{g} 网格队", GRID_SKILLS, node, grid_code=str(g))
+        for g, node in zip(grids["grid_id"], nodes, strict=True)
+    ]
+    (lon0, lat0, lon1, lat1) = grids.total_bounds
+    (middle,) = registry.nearest_road_nodes([(lon0 + lon1) / 2], [(lat0 + lat1) / 2])
+    crews.append(CrewInfo("crew-street", "街道应急队", STREET_SKILLS, middle))
     return crews
 
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sqlalchemy import func, select
 
 from dashboard.ticket_feed import publish_ticket
@@ -151,17 +150,8 @@ class DispatchService:
         return None
 
     def nearest_road_node(self, lon: float, lat: float) -> str | None:
-        """The road-graph junction nearest a point (metric CRS)."""
-        from pyproj import Transformer
-
-        graph = self.registry.road_graph()
-        if len(graph) == 0:
-            return None
-        tr = Transformer.from_crs("EPSG:4326", self.registry.metric_crs, always_xy=True)
-        x, y = tr.transform(lon, lat)
-        nodes = list(graph.nodes)
-        xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes])
-        return str(nodes[int(np.argmin(((xy - (x, y)) ** 2).sum(axis=1)))])
+        """The road-graph junction nearest a point (metric distance)."""
+        return self.registry.nearest_road_nodes([lon], [lat])[0]
 
     # -- reports in --------------------------------------------------------------------------
     def submit_report(
@@ -411,3 +401,17 @@ def subscribe(runtime: Any, svc: DispatchService) -> None:
             svc.event_worker.submit(handle, dict(event))
 
     listeners.append(listener)
+
+
+def dispatch_service_of(obj: Any) -> DispatchService | None:
+    """The dispatch service behind ``obj``: the service itself, an app made by
+    :func:`dashboard.app.create_app` (Dash or Flask) with an event store, or anything with a
+    ``dispatch`` attribute holding one; None when there is none."""
+    if hasattr(obj, "store") and hasattr(obj, "registry"):
+        return obj
+    server = getattr(obj, "server", obj)  # a Dash app → its Flask server
+    extensions = getattr(server, "extensions", None)
+    if isinstance(extensions, dict) and "streettwin_dispatch" in extensions:
+        return extensions["streettwin_dispatch"]
+    inner = getattr(obj, "dispatch", None)
+    return None if inner is None or inner is obj else dispatch_service_of(inner)

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from dashboard.dispatch_service import dispatch_service_of
 from twin.events.inspections import (
     YEAR_S,
     assign_waiting,
@@ -62,25 +62,8 @@ def inspection_frame(registry: Any) -> pd.DataFrame:
     out = pd.DataFrame({c: b[c].to_numpy() for c in GRADE_COLUMNS if c in b.columns})
     inside = b.geometry.representative_point()
     out["lon"], out["lat"] = inside.x.to_numpy(), inside.y.to_numpy()
-    out["node"] = _nearest_nodes(registry, b)
+    out["node"] = registry.nearest_road_nodes(out["lon"], out["lat"])
     return out
-
-
-def _nearest_nodes(registry: Any, buildings) -> list[str | None]:
-    try:
-        graph = registry.road_graph()
-    except Exception:  # a registry without roads: inspections still go out, without a node
-        log.debug("no road graph for inspection nodes", exc_info=True)
-        return [None] * len(buildings)
-    if len(graph) == 0:
-        return [None] * len(buildings)
-    from scipy.spatial import cKDTree
-
-    nodes = list(graph.nodes)
-    xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes])
-    inside = registry.metric("buildings").geometry.representative_point()
-    _, idx = cKDTree(xy).query(np.column_stack([inside.x.to_numpy(), inside.y.to_numpy()]))
-    return [str(nodes[i]) for i in idx]
 
 
 @dataclass(eq=False)
@@ -202,7 +185,7 @@ def start_inspection_scheduler(
     InspectionScheduler or None
         None when no event store is wired (a registry-only app). Call ``stop()`` at shutdown.
     """
-    svc = _dispatch_service(runtime_or_service)
+    svc = dispatch_service_of(runtime_or_service)
     if svc is None:
         return None
     scheduler = InspectionScheduler(
@@ -214,14 +197,3 @@ def start_inspection_scheduler(
         assign=assign,
     )
     return scheduler.start() if start else scheduler
-
-
-def _dispatch_service(obj: Any) -> Any:
-    if hasattr(obj, "store") and hasattr(obj, "registry"):
-        return obj
-    server = getattr(obj, "server", obj)  # a Dash app → its Flask server
-    extensions = getattr(server, "extensions", None)
-    if isinstance(extensions, dict) and "streettwin_dispatch" in extensions:
-        return extensions["streettwin_dispatch"]
-    inner = getattr(obj, "dispatch", None)
-    return None if inner is None or inner is obj else _dispatch_service(inner)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dashboard.inspection_scheduler import _dispatch_service
+from dashboard.dispatch_service import dispatch_service_of
 from dashboard.ticket_feed import publish_ticket
 from twin.events.sla import SlaAction, due_actions
 
@@ -102,5 +102,5 @@ class SlaScanner:
 
 def start_sla_scanner(app_or_service: Any, **kwargs: Any) -> SlaScanner | None:
     """Start the scanner of a serving app (None without an event store)."""
-    svc = _dispatch_service(app_or_service)
+    svc = dispatch_service_of(app_or_service)
     return None if svc is None else SlaScanner(svc, **kwargs).start()

@@ -276,6 +276,34 @@ class Registry:
             self._cache["road_graph"] = networks.road_graph(self.metric("roads"))
         return self._cache["road_graph"]
 
+    def nearest_road_nodes(self, lon: Any, lat: Any) -> list[str | None]:
+        """The road-graph junction nearest each point (metric distance; vectorised).
+
+        Parameters
+        ----------
+        lon, lat : array_like of float
+            WGS 84 longitude and latitude in degrees.
+
+        Returns
+        -------
+        list of str or None
+            Junction ids; ``None`` for every point when the district has no roads.
+        """
+        lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        if "road_nodes" not in self._cache:
+            from scipy.spatial import cKDTree
+
+            graph = self.road_graph() if len(self.roads) else nx.MultiGraph()
+            nodes = [str(n) for n in graph.nodes]
+            xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in graph.nodes])
+            self._cache["road_nodes"] = (nodes, cKDTree(xy) if nodes else None)
+        nodes, tree = self._cache["road_nodes"]
+        if tree is None:
+            return [None] * len(lon)
+        x, y = _to_metric(self.metric_crs, lon, np.atleast_1d(np.asarray(lat, dtype=np.float64)))
+        _, idx = tree.query(np.column_stack([x, y]))
+        return [nodes[i] for i in np.atleast_1d(idx)]
+
     def water_graph(self) -> nx.Graph:
         """The water supply network (cached): nodes with ``kind``, ``elevation_m``, ``x``,
         ``y``; edges with ``pipe_id``, ``diameter_m``, ``length_m``."""

@@ -133,3 +133,22 @@ def test_summary_counts_layers(tiny):
     s = tiny.summary()
     assert s["counts"]["buildings"] == 12
     assert s["metric_crs"] == "EPSG:32649"
+
+
+def test_nearest_road_node_of_a_junction_is_itself_and_of_other_points_the_closest():
+    reg = tiny_registry()
+    graph = reg.road_graph()
+    ends = reg.roads.geometry.apply(lambda g: g.coords[0])  # each road starts at its from_node
+    lon = [xy[0] for xy in ends]
+    lat = [xy[1] for xy in ends]
+    assert reg.nearest_road_nodes(lon, lat) == [str(n) for n in reg.roads["from_node"]]
+    # a point 30 m east of a junction: the brute-force nearest in the metric CRS
+    from pyproj import Transformer
+
+    to_lonlat = Transformer.from_crs(reg.metric_crs, "EPSG:4326", always_xy=True)
+    name = next(iter(graph.nodes))
+    x, y = graph.nodes[name]["x"] + 30.0, graph.nodes[name]["y"]
+    brute = min(
+        graph.nodes, key=lambda n: (graph.nodes[n]["x"] - x) ** 2 + (graph.nodes[n]["y"] - y) ** 2
+    )
+    assert reg.nearest_road_nodes(*to_lonlat.transform([x], [y])) == [str(brute)]
