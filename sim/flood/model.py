@@ -27,7 +27,7 @@ from sim.flood import kernels as kern
 
 MM_H = 1.0 / 3.6e6  # 1 mm/h in m s-1
 BUILDING_Z = 1.0e6  # bed level given to building cells: a wall no face depth can top
-ROOF_DRAIN = 1.0e6  # m s-1: roofs drain all their rain (finite: the kernels assume no inf)
+assert BUILDING_Z / 2 >= kern.ZWALL  # the kernel tells roofs by bed level, relative to z_ref
 PARALLEL_MIN_CELLS = 40_000  # below this, thread start-up costs more than it saves
 EDGES = ("west", "east", "south", "north")
 
@@ -160,11 +160,12 @@ class FloodModel(Component):
         self._zk, h0 = _bed_and_depth(self.z - self.z_ref, h0, self.building_mask, dt_)
         n = np.asarray(manning, dtype=np.float64)
         self._n2 = _rows(n * n, (ny, nx), dt_)
+        # drain inlets per cell (a single row when uniform); roofs need no entry: the kernel
+        # knows them by their wall bed level and sends all their rain down the downpipes
         drain = np.asarray(drain_capacity_mm_h, dtype=np.float64) * MM_H
-        if self.building_mask.any():
-            drain = np.where(self.building_mask, ROOF_DRAIN, np.broadcast_to(drain, (ny, nx)))
         self._drain = _rows(drain, (ny, nx), dt_)
-        self._has_drain = bool(self._drain.max() > 0.0)
+        self._has_drain = bool(self._drain.max() > 0.0 or self.building_mask.any())
+        self._n_uniform = np.ndim(manning) == 0
 
         self.h = np.zeros((ny, nx), dt_)
         self.h[:] = h0
@@ -378,7 +379,9 @@ class FloodModel(Component):
         c = self._consts
         c[:] = (dt, self.dx, self.dy, self.theta, self.h_dry, t_end, self.threshold, 0.0)
         c[7] = 1.0 if self._has_drain else 0.0
-        ct = kern.step_constants(self._consts_t, dt, self.dx, self.dy, self.theta, self.h_dry)
+        ct = kern.step_constants(
+            self._consts_t, dt, self.dx, self.dy, self.theta, self.h_dry, self._n_uniform
+        )
         self._step_kernel(
             self.h,
             self._zk,
