@@ -38,7 +38,9 @@ divisor above; one roughness constant instead of a per-face mean when ``n`` is u
 recognised by their wall bed level instead of a per-cell drain field (one memory stream less);
 the row's x-faces scaled straight into ``qx``; a branch-free depth loop (the row's maximum
 depth taken on the float's bits, which vectorises, and the first-exceedance count without
-short-circuit tests); FMA contraction.
+short-circuit tests); FMA contraction. Tried and dropped, no gain side by side: the face loop
+split in two (friction chain apart), software prefetch of the rows ahead, an int32 first guess
+for the cube root, counting limited cells before dividing.
 """
 
 from __future__ import annotations
