@@ -64,21 +64,19 @@ def publish_ticket(runtime: Any, view: Any, action: str) -> bool:
 #: only (no request unless there is news)
 WATCH_MS = 400
 
-#: a page's clientside watcher: ``assets/streettwin_pages.js`` keeps the newest ticket event of
-#: ``/ws/live`` in ``streettwinPages.lastEvent`` (and the socket state in ``status``); a new
-#: event, or the socket coming back after a drop (events may have been missed), writes the time
-#: into the page's ``st-live-bump`` store, which its server callbacks listen to. (The script's
-#: own ``bump`` looks for an element with that id, and a ``dcc.Store`` renders none.)
+#: a page's clientside watcher: ``assets/streettwin_pages.js`` counts news in
+#: ``streettwinPages.bumps`` (a ticket event or a resync on ``/ws/live``, the socket coming back
+#: after a drop, a finished crew sync); a new count writes the time into the page's
+#: ``st-live-bump`` store, which its server callbacks listen to
 WATCH_JS = """
 function (_n) {
     var P = window.streettwinPages;
     var nu = window.dash_clientside.no_update;
     if (!P) { return nu; }
-    var news = P.lastEvent && P.lastEvent !== P.seenEvent;
-    var back = P.status === "live" && P.seenStatus === "down";
-    P.seenEvent = P.lastEvent;
-    P.seenStatus = P.status;
-    return (news || back) ? Date.now() : nu;
+    var n = P.bumps || 0;
+    var news = n !== (P.seenBumps || 0);
+    P.seenBumps = n;
+    return news ? Date.now() : nu;
 }
 """
 

@@ -1,9 +1,10 @@
 /* StreetTwin working pages (dispatch, crew): live ticket events, countdowns, the crew's
  * offline action queue and the new-dispatch beep.
  *
- * - /ws/live: a {"type":"event","event":{"type":"ticket",...}} frame bumps the page's
- *   dcc.Store "st-live-bump" (dash_clientside.set_props), so its server callbacks re-read the
- *   ticket store at once; pages also poll, so a dead socket only slows them down.
+ * - /ws/live: a {"type":"event","event":{"type":"ticket",...}} frame, a resync, the socket coming
+ *   back and a finished crew sync bump the page's dcc.Store "st-live-bump" (through the watcher
+ *   of ticket_feed.py), so its server callbacks re-read the ticket store at once; pages also
+ *   poll, so a dead socket only slows them down.
  * - Countdowns: every element with data-deadline (UTC epoch s) shows the time left, each second.
  * - Crew queue: each tap is stored in localStorage as {key, ticket_id, action, note, photo}
  *   with a random idempotency key and sent, oldest first, to POST /api/crew/sync whenever the
@@ -31,11 +32,9 @@
     window.crypto.getRandomValues(b); // works on plain http too (randomUUID does not)
     return Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
   }
-  function bump() {
-    if (document.getElementById("st-live-bump") && window.dash_clientside && window.dash_clientside.set_props) {
-      window.dash_clientside.set_props("st-live-bump", { data: Date.now() });
-    }
-  }
+  // news for the page: counted here, picked up by the page's clientside watcher (ticket_feed.py),
+  // which writes the page's dcc.Store "st-live-bump" (a Store renders no element to target)
+  function bump() { P.bumps = (P.bumps || 0) + 1; }
   function crewRoot() { return document.getElementById("st-crew"); }
   function lang() {
     var root = crewRoot() || document.querySelector(".st-wp");
@@ -78,14 +77,17 @@
     var ws;
     try { ws = new WebSocket(proto + "//" + location.host + "/ws/live"); } catch (e) { return; }
     P.socket = ws;
-    ws.onopen = function () { P.retry = 1000; P.status = "live"; };
+    ws.onopen = function () {
+      if (P.status === "down") bump(); // events may have been missed while away
+      P.retry = 1000;
+      P.status = "live";
+    };
     ws.onmessage = function (m) {
       if (typeof m.data !== "string") return;
       var msg;
       try { msg = JSON.parse(m.data); } catch (e) { return; }
       if (msg.type === "resync") { bump(); return; }
       if (msg.type !== "event" || !msg.event || msg.event.type !== "ticket") return;
-      P.lastEvent = msg.event;
       var root = crewRoot();
       if (root && msg.event.crew_id && msg.event.crew_id === root.getAttribute("data-crew") &&
           (msg.event.action === "dispatch" || msg.event.action === "reassign")) {
