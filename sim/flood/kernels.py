@@ -37,9 +37,13 @@ operations run as two 128-bit halves, so every vector operation saved counts): t
 divisor above; one roughness constant instead of a per-face mean when ``n`` is uniform; roofs
 recognised by their wall bed level instead of a per-cell drain field (one memory stream less);
 the row's x-faces scaled straight into ``qx``; a branch-free depth loop (the row's maximum
-depth taken on the float's bits, which vectorises, and the first-exceedance count without
-short-circuit tests); FMA contraction. Tried and dropped, no gain side by side: the face loop
-split in two (friction chain apart), software prefetch of the rows ahead, an int32 first guess
+depth taken on the float's bits, which vectorises, and the first-exceedance flag without short-
+circuit tests); FMA contraction; no store of ``min``/``max`` of a value loaded from the same
+place (LLVM makes it a masked store, microcoded on Zen: the depth loop had four per eight
+cells) and OR-flags instead of int64 counts, which halved the SIMD width (the two together:
+about 9.8 -> 8.5 ns per cell on one thread). Tried and dropped, no gain side by side: the face
+loop split in two (friction chain apart), two halves of a row interleaved in one face loop
+(register spills: slower), software prefetch of the rows ahead, an int32 or float first guess
 for the cube root, counting limited cells before dividing.
 """
 
@@ -316,7 +320,7 @@ def _factors(dst, d, QX, dx_, QY, dlo, dhi, h, i, rain, ct):
     """
     dt, dx, dy, area = ct[CT_DT], ct[CT_DX], ct[CT_DY], ct[CT_AREA]
     zero, one = ct[CT_ZERO], ct[CT_ONE]
-    n_lim = 0
+    any_lim = False  # an OR, not a count: an int64 count would halve the SIMD width
     ri = i if rain.shape[0] > 1 else 0
     for j in range(h.shape[1]):
         out = dt * (
@@ -326,8 +330,8 @@ def _factors(dst, d, QX, dx_, QY, dlo, dhi, h, i, rain, ct):
         avail = (h[i, j] + rain[ri, j] * dt) * area
         lim = out > avail
         dst[d, j] = avail / out if lim else one
-        n_lim += lim
-    return n_lim > 0
+        any_lim |= lim
+    return any_lim
 
 
 @njit(**_INLINE)
@@ -368,7 +372,8 @@ def _sweep_block(k, bnd, h, z, qx, qy, n2, rain, drain, bck, bcl, c, ct, max_dep
     drain_field = drain.shape[0] > 1
     r0, r1 = bnd[k], bnd[k + 1]
     lo, hi = r0 > 0, r1 < ny  # edges shared with a neighbouring block (edge tables k, k+1)
-    QXk, QYk, Fk, Lk, rem = QX[k], QY[k], F[k], LIM[k], REM[k]
+    QXk, QYk, Fk, Lk = QX[k], QY[k], F[k], LIM[k]
+    rem, drn = REM[k, 0], REM[k, 1]
     # ring slots: QX row r and F row r at r % 4; QY face m at m % 4
     if lo:
         _copy_row(QYk, r0 % 4, EQY[k], 1)
@@ -427,7 +432,7 @@ def _sweep_block(k, bnd, h, z, qx, qy, n2, rain, drain, bck, bcl, c, ct, max_dep
         ri = i if rain_field else 0
         di = i if drain_field else 0
         hmax_bits = _ord_bits(zero)  # depths are >= 0: their bits order as they do
-        n_cross = 0
+        crossed = False
         # two short loops rather than one: few pointers per loop keep LLVM's alias checks
         # cheap enough that both vectorise (the row is in L1 between them)
         for j in range(nx):
@@ -435,28 +440,34 @@ def _sweep_block(k, bnd, h, z, qx, qy, n2, rain, drain, bck, bcl, c, ct, max_dep
                 rain[ri, j] + (qx[i, j] - qx[i, j + 1]) * idx + (QYk[s0, j] - QYk[s1, j]) * idy
             )
             rem[j] = max(hn, zero)
-        # branch-free, so it vectorises: the maximum depth and the count of first exceedances
+        # branch-free, so it vectorises: the maximum depth and whether any cell first exceeds
+        # the threshold. No store here writes ``min``/``max`` of a value loaded from the same
+        # place: LLVM turns such a store into a masked store, which is microcoded and slow on
+        # AMD Zen (this loop took a quarter of the step). The drained depth goes to ``drn``,
+        # the new maximum depth to ``rem``, copied to ``max_depth`` by a plain loop below.
         for j in range(nx):
             hn = rem[j]
             # roofs (bed at the wall sentinel) send all their rain down the downpipes
             dcap = drain[di, j] * dtt  # loaded unconditionally: a conditional load stops SIMD
             cap = hn if z[i, j] >= zwall else dcap
             removed = min(hn, cap)
-            rem[j] = removed
+            drn[j] = removed
             hnew = hn - removed
             h[i, j] = hnew
             hmax_bits = max(hmax_bits, _ord_bits(hnew))
             h32 = np.float32(hnew)
             old = max_depth[i, j]
-            n_cross += np.int32(h32 >= thr) & np.int32(old < thr)
-            max_depth[i, j] = max(old, h32)
-        if n_cross > 0:  # first exceedance: never reached before (t_first still NaN)
+            crossed |= (h32 >= thr) & (old < thr)
+            rem[j] = max(old, h32)
+        for j in range(nx):
+            max_depth[i, j] = rem[j]
+        if crossed:  # first exceedance: never reached before (t_first still NaN)
             for j in range(nx):
                 if np.float32(h[i, j]) >= thr and _is_nan32(t_first[i, j]):
                     t_first[i, j] = t_end
         for j in range(nx):
             qy[i, j] = QYk[s0, j]
-        out[i, OUT_DRAINED] = row_sum(rem) if has_drain else 0.0
+        out[i, OUT_DRAINED] = row_sum(drn) if has_drain else 0.0
         out[i, OUT_HMAX] = _bits_ord(hmax_bits, zero)
         out[i, OUT_RAIN] = row_sum(rain[ri]) if rain_field else 0.0
         out[i, OUT_W] = qx[i, 0] * dy

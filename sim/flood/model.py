@@ -220,7 +220,7 @@ class FloodModel(Component):
         self._qy_b = np.zeros((nb, 4, nx), dt_)
         self._f = np.ones((nb, 4, nx), dt_)
         self._lim = np.zeros((nb, 4), np.bool_)
-        self._rem = np.zeros((nb, nx), dt_)
+        self._rem = np.zeros((nb, 2, nx), dt_)
         self._out = np.zeros((ny, kern.N_OUT))
         self._consts = np.zeros(8)
         self._consts_t = np.zeros(kern.N_CT, self.dtype)
