@@ -24,7 +24,8 @@ STORM = {
 
 @pytest.fixture(scope="module")
 def client():
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a declared dependency: missing, it must fail, not skip
+
     with (
         distributed.LocalCluster(
             n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
