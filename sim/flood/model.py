@@ -349,6 +349,15 @@ class FloodModel(Component):
             return self.dt_max
         return min(self.dt_max, self.alpha_2d * min(self.dx, self.dy) / np.sqrt(kern.G * hmax))
 
+    def row_max_depth(self, r0: int, r1: int) -> float:
+        """Largest depth (m) in rows ``r0 .. r1 - 1`` after the last step.
+
+        Taken from the per-row maxima the kernel wrote during that step: no pass over the field.
+        """
+        if self.n_steps == 0:
+            return float(self.h[r0:r1].max(initial=0.0))
+        return float(self._out[r0:r1, kern.OUT_HMAX].max(initial=0.0))
+
     def _edge_z(self, k: int) -> np.ndarray:
         return (self.z[:, 0], self.z[:, -1], self.z[0, :], self.z[-1, :])[k]
 

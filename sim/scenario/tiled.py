@@ -97,11 +97,18 @@ class FloodTile:
         self._core = (slice(r0 - e0, r1 - e0), slice(c0 - f0, c1 - f0))
 
     def advance(self, dt: float, n: int) -> float:
-        """``n`` steps of ``dt`` seconds; returns the maximum core depth (m) afterwards."""
+        """``n`` steps of ``dt`` seconds; returns the maximum core depth (m) afterwards.
+
+        A tile of whole rows (no column halo) reads it from the kernel's per-row maxima of the
+        last step; other tiles take a threaded pass over the core.
+        """
+        m = self.model
         for _ in range(n):
-            self.model.run_one_step(dt)
+            m.run_one_step(dt)
         rows, cols = self._core
-        return float(max_depth_over(self.model.h, rows.start, rows.stop, cols.start, cols.stop))
+        if cols.start == 0 and cols.stop == m.shape[1]:  # whole rows: the kernel's row maxima
+            return m.row_max_depth(rows.start, rows.stop)
+        return float(max_depth_over(m.h, rows.start, rows.stop, cols.start, cols.stop))
 
     def _local(self, rect: Rect) -> tuple[slice, slice, slice, slice]:
         e0, _, f0, _ = self.ext

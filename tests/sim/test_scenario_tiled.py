@@ -55,6 +55,22 @@ def test_tiled_equals_untiled(untiled):
     )
 
 
+def test_whole_row_tiles_equal_untiled_and_report_the_core_maximum(untiled):
+    """Tiles of whole rows take their core maximum from the kernel's per-row maxima."""
+    ref_model, ref = untiled
+    model, got = _run((3, 1), 4)
+    assert model.n_tiles == 3 and model.n_steps == ref_model.n_steps
+    np.testing.assert_allclose(got["depth"], ref["depth"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got["max_depth"], ref["max_depth"], rtol=0, atol=1e-6)
+    for tile in model.tiles:
+        rows, cols = tile._core
+        assert cols.start == 0 and cols.stop == tile.model.shape[1]
+        core_max = float(tile.model.h[rows, cols].max())
+        assert core_max > 0.0
+        assert tile.advance(1.0, 1) == float(tile.model.h[rows, cols].max())
+        assert tile.advance(1.0, 1) != core_max  # the figure follows the step
+
+
 def test_too_small_halo_breaks_the_match():
     dem, kw = _case()
     m = TiledFlood(dem, tiles=(2, 3), halo=2, **kw)
