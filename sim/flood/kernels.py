@@ -38,10 +38,12 @@ divisor above; one roughness constant instead of a per-face mean when ``n`` is u
 recognised by their wall bed level instead of a per-cell drain field (one memory stream less);
 the row's x-faces scaled straight into ``qx``; a branch-free depth loop (the row's maximum
 depth taken on the float's bits, which vectorises, and the first-exceedance flag without short-
-circuit tests); FMA contraction; no store of ``min``/``max`` of a value loaded from the same
-place (LLVM makes it a masked store, microcoded on Zen: the depth loop had four per eight
-cells) and OR-flags instead of int64 counts, which halved the SIMD width (the two together:
-about 9.8 -> 8.5 ns per cell on one thread). Tried and dropped, no gain side by side: the face
+circuit tests); FMA contraction; no float store of ``min``/``max`` of a value loaded from the
+same place (LLVM makes it a masked store, microcoded on Zen: the depth loop had four per eight
+cells; the maximum depth is now stored as an integer maximum of the float bits, which LLVM
+leaves a plain store) and OR-flags instead of int64 counts, which halved the SIMD width (the
+two together: about 9.8 -> 8.5 ns per cell on one thread); the depth update, drains and
+maximum depth in one loop over the row, no scratch row between them (2-4 %). Tried and dropped, no gain side by side: the face
 loop split in two (friction chain apart), two halves of a row interleaved in one face loop
 (register spills: slower), software prefetch of the rows ahead, an int32 or float first guess
 for the cube root, counting limited cells before dividing.
@@ -382,7 +384,7 @@ _edge_tables = njit(**_OPTS, cache=True)(_edge_tables)
 
 # ------------------------------------------------------------------ one block's sweep
 def _sweep_block(k, bnd, h, z, qx, qy, n2, rain, drain, bck, bcl, c, ct, max_depth, t_first,
-                 EQX, EQY, EF, ELIM, QX, QY, F, LIM, REM, out):  # fmt: skip
+                 EQX, EQY, EF, ELIM, QX, QY, F, LIM, DRN, out):  # fmt: skip
     """Advance rows [bnd[k], bnd[k+1]) by one step; see the module docstring."""
     ny, nx = h.shape
     dt, dx, dy, hdry = c[0], c[1], c[2], c[4]
@@ -393,7 +395,7 @@ def _sweep_block(k, bnd, h, z, qx, qy, n2, rain, drain, bck, bcl, c, ct, max_dep
     r0, r1 = bnd[k], bnd[k + 1]
     lo, hi = r0 > 0, r1 < ny  # edges shared with a neighbouring block (edge tables k, k+1)
     QXk, QYk, Fk, Lk = QX[k], QY[k], F[k], LIM[k]
-    rem, drn = REM[k, 0], REM[k, 1]
+    drn = DRN[k]  # the row's drained depths, summed in row order
     # ring slots: QX row r and F row r at r % 4; QY face m at m % 4
     if lo:
         _copy_row(QYk, r0 % 4, EQY[k], 1)
@@ -453,20 +455,18 @@ def _sweep_block(k, bnd, h, z, qx, qy, n2, rain, drain, bck, bcl, c, ct, max_dep
         di = i if drain_field else 0
         hmax_bits = _ord_bits(zero)  # depths are >= 0: their bits order as they do
         crossed = False
-        # two short loops rather than one: few pointers per loop keep LLVM's alias checks
-        # cheap enough that both vectorise (the row is in L1 between them)
+        # branch-free, so it vectorises: the new depth, the drained depth, the row's maximum and
+        # whether any cell first exceeds the threshold. The maximum depth is stored as the
+        # integer maximum of the floats' bits (both >= 0): a float ``max`` of the value just
+        # loaded from the same place becomes a masked store, microcoded and slow on AMD Zen.
         for j in range(nx):
-            hn = h[i, j] + dtt * (
-                rain[ri, j] + (qx[i, j] - qx[i, j + 1]) * idx + (QYk[s0, j] - QYk[s1, j]) * idy
+            hn = max(
+                h[i, j] + dtt * (
+                    rain[ri, j] + (qx[i, j] - qx[i, j + 1]) * idx
+                    + (QYk[s0, j] - QYk[s1, j]) * idy
+                ),
+                zero,
             )
-            rem[j] = max(hn, zero)
-        # branch-free, so it vectorises: the maximum depth and whether any cell first exceeds
-        # the threshold. No store here writes ``min``/``max`` of a value loaded from the same
-        # place: LLVM turns such a store into a masked store, which is microcoded and slow on
-        # AMD Zen (this loop took a quarter of the step). The drained depth goes to ``drn``,
-        # the new maximum depth to ``rem``, copied to ``max_depth`` by a plain loop below.
-        for j in range(nx):
-            hn = rem[j]
             # roofs (bed at the wall sentinel) send all their rain down the downpipes
             dcap = drain[di, j] * dtt  # loaded unconditionally: a conditional load stops SIMD
             cap = hn if z[i, j] >= zwall else dcap
@@ -478,9 +478,7 @@ def _sweep_block(k, bnd, h, z, qx, qy, n2, rain, drain, bck, bcl, c, ct, max_dep
             h32 = np.float32(hnew)
             old = max_depth[i, j]
             crossed |= (h32 >= thr) & (old < thr)
-            rem[j] = max(old, h32)
-        for j in range(nx):
-            max_depth[i, j] = rem[j]
+            max_depth[i, j] = _bits_ord(max(_ord_bits(old), _ord_bits(h32)), old)
         if crossed:  # first exceedance: never reached before (t_first still NaN)
             for j in range(nx):
                 if np.float32(h[i, j]) >= thr and _is_nan32(t_first[i, j]):
@@ -505,7 +503,7 @@ _sweep_block = njit(**_OPTS, cache=True)(_sweep_block)
 
 
 def _step_py(h, z, qx, qy, n2, rain, drain, bck, bcl, c, ct, max_depth, t_first, bnd, EQX, EQY,
-             EF, ELIM, QX, QY, F, LIM, REM, out):  # fmt: skip
+             EF, ELIM, QX, QY, F, LIM, DRN, out):  # fmt: skip
     """One time step over the whole grid (see :func:`step`)."""
     nb = bnd.shape[0] - 1
     # edge tables first, serially (a few rows; one parallel region per step is cheaper)
@@ -513,7 +511,7 @@ def _step_py(h, z, qx, qy, n2, rain, drain, bck, bcl, c, ct, max_depth, t_first,
         _edge_tables(e, bnd, h, z, qx, qy, n2, rain, bck, bcl, c, ct, EQX, EQY, EF, ELIM)
     for k in prange(nb):
         _sweep_block(k, bnd, h, z, qx, qy, n2, rain, drain, bck, bcl, c, ct, max_depth, t_first,
-                     EQX, EQY, EF, ELIM, QX, QY, F, LIM, REM, out)  # fmt: skip
+                     EQX, EQY, EF, ELIM, QX, QY, F, LIM, DRN, out)  # fmt: skip
 
 
 def step_constants(
@@ -550,7 +548,7 @@ def _build(parallel: bool):
 
 
 #: ``step(h, z, qx, qy, n2, rain, drain, bc_kind, bc_level, consts, consts_t, max_depth,
-#: t_first, block_edges, edge_qx, edge_qy, edge_f, edge_lim, QX, QY, F, LIM, REM, out)``;
+#: t_first, block_edges, edge_qx, edge_qy, edge_f, edge_lim, QX, QY, F, LIM, DRN, out)``;
 #: ``consts`` = [dt, dx, dy, theta, h_dry, t_end, threshold, has_drain] (float64),
 #: ``consts_t`` the ``CT_*`` constants in the storage type (see :func:`step_constants`).
 #: Scratch shapes: see :meth:`sim.flood.model.FloodModel._alloc_scratch`.

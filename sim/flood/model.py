@@ -220,7 +220,7 @@ class FloodModel(Component):
         self._qy_b = np.zeros((nb, 4, nx), dt_)
         self._f = np.ones((nb, 4, nx), dt_)
         self._lim = np.zeros((nb, 4), np.bool_)
-        self._rem = np.zeros((nb, 2, nx), dt_)
+        self._drn = np.zeros((nb, nx), dt_)  # a row's drained depths per block
         self._out = np.zeros((ny, kern.N_OUT))
         self._consts = np.zeros(8)
         self._consts_t = np.zeros(kern.N_CT, self.dtype)
@@ -414,7 +414,7 @@ class FloodModel(Component):
             self._qy_b,
             self._f,
             self._lim,
-            self._rem,
+            self._drn,
             self._out,
         )
         o = self._out
