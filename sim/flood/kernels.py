@@ -50,7 +50,7 @@ loop split in two (friction chain apart), two halves of a row interleaved in one
 (register spills: slower), software prefetch of the rows ahead, an int32 or float first guess
 for the cube root, counting limited cells before dividing, each face's bed maximum kept as a
 fixed field with the rows' water surfaces in a ring buffer (two adds and a max fewer per face,
-but two more fields to stream: 8.0 against 8.6 ns per cell, slower).
+but two more fields to stream: 8.6 ns per cell against 8.0, slower).
 """
 
 from __future__ import annotations
