@@ -11,7 +11,8 @@ x-faces (ny, nx+1) and ``qy`` on y-faces (ny+1, nx), all in SI units. The flow d
 Positivity: a cell whose outflows would take more than its water gets a factor ``f < 1``; every
 face is scaled by its donor cell's factor, so what leaves one cell enters its neighbour exactly.
 
-Speed (the step is memory-bound: 1000 × 1000 float32 fields do not fit in cache). Each block of
+Speed (1000 × 1000 float32 fields do not fit in cache; on this 2-core Zen machine the step is
+mostly bound by the face arithmetic, but every extra field streamed still costs). Each block of
 rows is swept once per step, bottom to top, with a one-row look-ahead held in small ring buffers
 (``QX``, ``QY``, ``F``: four rows, in L1/L2): at row ``i`` the new fluxes and factors of row
 ``i + 1`` are computed, then row ``i``'s depth is updated and its scaled fluxes stored in place.
@@ -36,7 +37,7 @@ What made it faster, measured side by side on this 2-core machine (AMD EPYC, Zen
 operations run as two 128-bit halves, so every vector operation saved counts): the friction
 divisor above; one roughness constant instead of a per-face mean when ``n`` is uniform; roofs
 recognised by their wall bed level instead of a per-cell drain field (one memory stream less);
-the row's x-faces scaled straight into ``qx``; a branch-free depth loop (the row's maximum
+the row's x-faces scaled in their ring-buffer row, not copied first; a branch-free depth loop (the row's maximum
 depth taken on the float's bits, which vectorises, and the first-exceedance flag without short-
 circuit tests); FMA contraction; no float store of ``min``/``max`` of a value loaded from the
 same place (LLVM makes it a masked store, microcoded on Zen: the depth loop had four per eight

@@ -352,9 +352,10 @@ class FloodModel(Component):
     def row_max_depth(self, r0: int, r1: int) -> float:
         """Largest depth (m) in rows ``r0 .. r1 - 1`` after the last step.
 
-        Taken from the per-row maxima the kernel wrote during that step: no pass over the field.
+        Taken from the per-row maxima the kernel wrote during that step: no pass over the field
+        (unless a held river reach changed depths after the kernel).
         """
-        if self.n_steps == 0:
+        if self.n_steps == 0 or self.river is not None:
             return float(self.h[r0:r1].max(initial=0.0))
         return float(self._out[r0:r1, kern.OUT_HMAX].max(initial=0.0))
 
