@@ -37,21 +37,21 @@ What made it faster, measured side by side on this 2-core machine (AMD EPYC, Zen
 operations run as two 128-bit halves, so every vector operation saved counts): the friction
 divisor above; one roughness constant instead of a per-face mean when ``n`` is uniform; roofs
 recognised by their wall bed level instead of a per-cell drain field (one memory stream less);
-the row's x-faces scaled in their ring-buffer row, not copied first; a branch-free depth loop (the row's maximum
-depth taken on the float's bits, which vectorises, and the first-exceedance flag without short-
-circuit tests); FMA contraction; no float store of ``min``/``max`` of a value loaded from the
-same place (LLVM makes it a masked store, microcoded on Zen: the depth loop had four per eight
-cells; the maximum depth is now stored as an integer maximum of the float bits, which LLVM
-leaves a plain store) and OR-flags instead of int64 counts, which halved the SIMD width (the
-two together: about 9.8 -> 8.5 ns per cell on one thread); the depth update, drains and
-maximum depth in one loop over the row, no scratch row between them, and that loop also
-stores the row's new face fluxes from the ring buffers into ``qx`` and ``qy`` (no separate
-copy loops: together 4-6 % on one thread). Tried and dropped, no gain side by side: the face
-loop split in two (friction chain apart), two halves of a row interleaved in one face loop
-(register spills: slower), software prefetch of the rows ahead, an int32 or float first guess
-for the cube root, counting limited cells before dividing, each face's bed maximum kept as a
-fixed field with the rows' water surfaces in a ring buffer (two adds and a max fewer per face,
-but two more fields to stream: 8.6 ns per cell against 8.0, slower).
+the row's x-faces scaled in their ring-buffer row, not copied first; a branch-free depth loop
+(the row's maximum depth taken on the float's bits, which vectorises, and the first-exceedance
+flag without short-circuit tests); FMA contraction; no float store of ``min``/``max`` of a value
+loaded from the same place (LLVM makes it a masked store, microcoded on Zen: the depth loop had
+four per eight cells; the maximum depth is now stored as an integer maximum of the float bits,
+which LLVM leaves a plain store) and OR-flags instead of int64 counts, which halved the SIMD
+width (the two together: about 9.8 -> 8.5 ns per cell on one thread); the depth update, drains
+and maximum depth in one loop over the row, no scratch row between them, and that loop also
+stores the row's new face fluxes from the ring buffers into ``qx`` and ``qy`` (no separate copy
+loops: together 4-6 % on one thread). Tried and dropped, no gain side by side: the face loop
+split in two (friction chain apart), two halves of a row interleaved in one face loop (register
+spills: slower), software prefetch of the rows ahead, an int32 or float first guess for the cube
+root, counting limited cells before dividing, each face's bed maximum kept as a fixed field with
+the rows' water surfaces in a ring buffer (two adds and a max fewer per face, but two more
+fields to stream: 8.6 ns per cell against 8.0, slower).
 """
 
 from __future__ import annotations
@@ -463,13 +463,9 @@ def _sweep_block(k, bnd, h, z, qx, qy, n2, rain, drain, bck, bcl, c, ct, max_dep
         # integer maximum of the floats' bits (both >= 0): a float ``max`` of the value just
         # loaded from the same place becomes a masked store, microcoded and slow on AMD Zen.
         for j in range(nx):
-            hn = max(
-                h[i, j] + dtt * (
-                    rain[ri, j] + (QXk[s0, j] - QXk[s0, j + 1]) * idx
-                    + (QYk[s0, j] - QYk[s1, j]) * idy
-                ),
-                zero,
-            )
+            dqx = (QXk[s0, j] - QXk[s0, j + 1]) * idx
+            dqy = (QYk[s0, j] - QYk[s1, j]) * idy
+            hn = max(h[i, j] + dtt * (rain[ri, j] + dqx + dqy), zero)
             # roofs (bed at the wall sentinel) send all their rain down the downpipes
             dcap = drain[di, j] * dtt  # loaded unconditionally: a conditional load stops SIMD
             cap = hn if z[i, j] >= zwall else dcap
