@@ -58,6 +58,26 @@ def test_flood_ensemble_probabilities_equal_member_fractions(client):
     assert summary["members"] == 4 and summary["workers"] == 1
 
 
+def test_an_existing_scheduler_is_reached_by_its_tcp_address(client):
+    """``--scheduler tcp://…``: the members run on that cluster's workers, same results."""
+    import distributed
+
+    registry = tiny_registry()
+    scenario = parse_scenario(STORM, "storm.toml")
+    ref, _ = run_ensemble(scenario, registry, members=2, client=client)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=":0"
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        before = cluster.scheduler.transition_counter
+        # workers=3 would start a LocalCluster of three; the address wins
+        ds, summary = run_ensemble(scenario, registry, members=2, workers=3, scheduler=address)
+        assert cluster.scheduler.transition_counter > before  # its scheduler ran the members
+    assert summary["members"] == 2 and summary["workers"] == 1
+    np.testing.assert_array_equal(ds["building_member"], ref["building_member"])
+
+
 def test_fire_ensemble_moves_ignitions_within_the_radius(client):
     registry = tiny_registry()
     scenario = parse_scenario(
