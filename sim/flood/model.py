@@ -349,15 +349,16 @@ class FloodModel(Component):
             return self.dt_max
         return min(self.dt_max, self.alpha_2d * min(self.dx, self.dy) / np.sqrt(kern.G * hmax))
 
-    def row_max_depth(self, r0: int, r1: int) -> float:
-        """Largest depth (m) in rows ``r0 .. r1 - 1`` after the last step.
+    def max_depth_in(self, r0: int, r1: int, c0: int, c1: int) -> float:
+        """Largest depth (m) in ``h[r0:r1, c0:c1]`` as the last step left it.
 
-        Taken from the per-row maxima the kernel wrote during that step: no pass over the field
-        (unless a held river reach changed depths after the kernel).
+        A window of whole rows reads the per-row maxima the kernel wrote during that step (no
+        pass over the field); any other window, or depths changed after the kernel (a held
+        river reach), takes a threaded pass (:func:`kernels.max_depth_over`).
         """
-        if self.n_steps == 0 or self.river is not None:
-            return float(self.h[r0:r1].max(initial=0.0))
-        return float(self._out[r0:r1, kern.OUT_HMAX].max(initial=0.0))
+        if c0 == 0 and c1 == self.shape[1] and self.n_steps > 0 and self.river is None:
+            return float(self._out[r0:r1, kern.OUT_HMAX].max(initial=0.0))
+        return float(kern.max_depth_over(self.h, r0, r1, c0, c1))
 
     def _edge_z(self, k: int) -> np.ndarray:
         return (self.z[:, 0], self.z[:, -1], self.z[0, :], self.z[-1, :])[k]

@@ -36,8 +36,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from sim.flood.kernels import max_depth_over
-
 G = 9.81  # m s-2
 #: cells per step that wrong edge values travel (flux stencil + positivity limiter)
 REACH_PER_STEP = 2
@@ -99,16 +97,13 @@ class FloodTile:
     def advance(self, dt: float, n: int) -> float:
         """``n`` steps of ``dt`` seconds; returns the maximum core depth (m) afterwards.
 
-        A tile of whole rows (no column halo) reads it from the kernel's per-row maxima of the
-        last step; other tiles take a threaded pass over the core.
+        A tile of whole rows (no column halo) gets it from the kernel's per-row maxima of the
+        last step, other tiles from a threaded pass over the core (``max_depth_in``).
         """
-        m = self.model
         for _ in range(n):
-            m.run_one_step(dt)
+            self.model.run_one_step(dt)
         rows, cols = self._core
-        if cols.start == 0 and cols.stop == m.shape[1]:  # whole rows: the kernel's row maxima
-            return m.row_max_depth(rows.start, rows.stop)
-        return float(max_depth_over(m.h, rows.start, rows.stop, cols.start, cols.stop))
+        return self.model.max_depth_in(rows.start, rows.stop, cols.start, cols.stop)
 
     def _local(self, rect: Rect) -> tuple[slice, slice, slice, slice]:
         e0, _, f0, _ = self.ext
