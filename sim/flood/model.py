@@ -24,12 +24,23 @@ import xarray as xr
 
 from sim.component import Component, FieldSpec
 from sim.flood import kernels as kern
+from sim.flood.rain import Hyetograph
 
 MM_H = 1.0 / 3.6e6  # 1 mm/h in m s-1
 BUILDING_Z = 1.0e6  # bed level given to building cells: a wall no face depth can top
 assert BUILDING_Z / 2 >= kern.ZWALL  # the kernel tells roofs by bed level, relative to z_ref
 PARALLEL_MIN_CELLS = 40_000  # below this, thread start-up costs more than it saves
 EDGES = ("west", "east", "south", "north")
+# the rain intervals of a constant uniform rate (its one rate holds from -inf on)
+_NO_EDGES = np.array([-np.inf])
+_NO_RATES = np.zeros(1)
+# volumes the compiled loop books (kernels.ACC_*), by their key in FloodModel.volumes
+_ACC_VOLUMES = (
+    (kern.ACC_RAIN, "rain"),
+    (kern.ACC_DRAINED, "drained"),
+    (kern.ACC_BIN, "boundary_in"),
+    (kern.ACC_BOUT, "boundary_out"),
+)
 
 RainSpec = float | np.ndarray | Callable[[float], Any] | None
 
@@ -144,7 +155,7 @@ class FloodModel(Component):
         # the explicit scheme is dx / sqrt(2 g h), so the step is divided by √2 in 2-D.
         self.alpha_2d = self.alpha / np.sqrt(2.0) if min(ny, nx) > 1 else self.alpha
         self.parallel = ny * nx >= PARALLEL_MIN_CELLS if parallel is None else bool(parallel)
-        self._step_kernel = kern.STEP_PARALLEL if self.parallel else kern.STEP_SERIAL
+        self._advance_kernel = kern.ADVANCE_PARALLEL if self.parallel else kern.ADVANCE_SERIAL
         if precision not in ("float32", "float64"):
             raise ValueError(f"precision must be 'float32' or 'float64', got {precision!r}")
         self.dtype = dt_ = np.dtype(precision)
@@ -184,6 +195,7 @@ class FloodModel(Component):
             kind = spec[0]
             self._bc_kind[k] = {"closed": kern.CLOSED, "level": kern.LEVEL, "free": kern.FREE}[kind]
             self._bc_spec[k] = spec[1] if len(spec) > 1 else 0.0
+        self._update_levels(0.0)  # the first step's CFL limit sees the levels, not zeros
         self.river = None
         if river is not None:
             self.river = (np.asarray(river[0], bool), river[1])
@@ -224,7 +236,8 @@ class FloodModel(Component):
         self._out = np.zeros((ny, kern.N_OUT))
         self._consts = np.zeros(8)
         self._consts_t = np.zeros(kern.N_CT, self.dtype)
-        self._rain_key: Any = None
+        self._run = np.zeros(kern.N_RUN)
+        self._acc = np.zeros(kern.N_ACC)  # also keeps the rate in the rain row (ACC_RAIN_*)
         self._rain_row = np.zeros((1, nx), self.dtype)
 
     def copy(self) -> FloodModel:
@@ -297,6 +310,12 @@ class FloodModel(Component):
         """
         rain = self.rain if rain is None else rain
         t_end = self.time + dt
+        steady = self._steady_rain(rain)
+        if steady is not None and self._steady_forcing():
+            # nothing to evaluate in Python between steps: the compiled loop takes them all
+            self._update_levels(self.time)
+            self._advance(t_end, 0.0, 2**62, *steady)
+            return
         while self.time < t_end - 1e-9:
             self._step(min(self._cfl_dt(), t_end - self.time), rain)
 
@@ -335,19 +354,22 @@ class FloodModel(Component):
     def _snapshot(self) -> None:
         self.snapshots.append((self.time, self.h.copy(), self.speed()))
 
-    def _cfl_dt(self) -> float:
-        hmax = self._hmax
+    def _level_depth(self) -> float:
+        """Deepest water (m) an imposed edge level stands over, for the CFL step (-inf: none)."""
+        hmax = -np.inf
         ny, nx = self.shape
         for k in range(4):
             if self._bc_kind[k] == kern.LEVEL:
                 n = ny if k < 2 else nx
                 top = float(np.max(self._bc_level[k, :n])) + self.z_ref
                 hmax = max(hmax, top - float(self._edge_z(k).min()))
+        return hmax
+
+    def _cfl_dt(self) -> float:
+        hmax = max(self._hmax, self._level_depth())
         if self.river is not None:
             hmax = max(hmax, float(self.h[self.river[0]].max(initial=0.0)))
-        if hmax <= 10.0 * self.h_dry:
-            return self.dt_max
-        return min(self.dt_max, self.alpha_2d * min(self.dx, self.dy) / np.sqrt(kern.G * hmax))
+        return kern.cfl_dt(hmax, self.dt_max, self.alpha_2d, min(self.dx, self.dy), self.h_dry)
 
     def max_depth_in(self, r0: int, r1: int, c0: int, c1: int) -> float:
         """Largest depth (m) in ``h[r0:r1, c0:c1]`` as the last step left it.
@@ -363,81 +385,98 @@ class FloodModel(Component):
     def _edge_z(self, k: int) -> np.ndarray:
         return (self.z[:, 0], self.z[:, -1], self.z[0, :], self.z[-1, :])[k]
 
-    def _rain_field(self, t: float, rain: RainSpec) -> tuple[np.ndarray, float | None]:
-        """Rain for the kernel: an (ny, nx) field, or a uniform value as a (1, nx) row."""
-        r = rain(t) if callable(rain) else (0.0 if rain is None else rain)
+    def _rain_input(self, r: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+        """Rain for the kernel from a number or an (ny, nx) field (m s-1).
+
+        Returns ``(rain, edges, rates, uniform)``: a field as it is, or a uniform rate as the
+        rain row the kernel fills (from ``edges``/``rates``, see :func:`kernels._rain_rate`).
+        """
         if np.ndim(r) == 2:
             r = np.ascontiguousarray(r, dtype=self.dtype)
             if r.shape != self.shape:
                 raise ValueError(f"rain field shape {r.shape} != grid shape {self.shape}")
-            return r, None
-        value = float(r)
-        if value != self._rain_key:  # uniform rain: one row, refilled only when it changes
-            self._rain_row[:] = value
-            self._rain_key = value
-        return self._rain_row, value
+            return r, _NO_EDGES, _NO_RATES, False
+        return self._rain_row, _NO_EDGES, np.array([float(r)]), True
+
+    def _steady_rain(self, rain: RainSpec) -> tuple | None:
+        """Rain the compiled loop can evaluate itself, or None (a callable: one step per call).
+
+        A number or field holds for the whole call; a :class:`Hyetograph` (uniform, piecewise
+        constant) is handed over as its interval edges and rates (not a subclass, which might
+        compute its rate another way).
+        """
+        if type(rain) is Hyetograph:
+            return self._rain_row, rain.edges_s, rain.intensity, True
+        if callable(rain):
+            return None
+        return self._rain_input(0.0 if rain is None else rain)
+
+    def _steady_forcing(self) -> bool:
+        """Whether nothing besides the rain needs Python between steps (no inflows, river or
+        time-varying edge levels)."""
+        varying = any(
+            callable(s) or isinstance(s, tuple)
+            for k, s in enumerate(self._bc_spec)
+            if self._bc_kind[k] != kern.CLOSED
+        )
+        return not (self.inflows or self.river is not None or varying)
 
     def _step(self, dt: float, rain: RainSpec) -> None:
-        ny, nx = self.shape
+        """One step of ``dt`` seconds, forcing evaluated in Python at its middle."""
         t_mid = self.time + 0.5 * dt
-        t_end = self.time + dt
         self._update_levels(t_mid)
-        r, uniform = self._rain_field(t_mid, rain)
+        r = rain(t_mid) if callable(rain) else (0.0 if rain is None else rain)
+        inputs = self._rain_input(r)
         for (i, j), q in self.inflows:
             qv = _value_at(q, t_mid)
-            self.h[i, j] += qv * dt / self.area
+            # added in float64, rounded once to the cell's type (a Python float ``dt`` would
+            # make numpy add in float32: NEP 50)
+            self.h[i, j] = np.float64(self.h[i, j]) + qv * dt / self.area
             self.volumes["inflow"] += qv * dt
-        c = self._consts
-        c[:] = (dt, self.dx, self.dy, self.theta, self.h_dry, t_end, self.threshold, 0.0)
-        c[7] = 1.0 if self._has_drain else 0.0
-        ct = kern.step_constants(
+        self._advance(self.time + dt, dt, 1, *inputs)
+        if self.river is not None:
+            self._hold_river(self.time)
+
+    def _advance(
+        self,
+        t_stop: float,
+        dt: float,
+        max_steps: int,
+        rain: np.ndarray,
+        edges: np.ndarray,
+        rates: np.ndarray,
+        uniform: bool,
+    ) -> None:
+        """Run the compiled steps (``kernels.ADVANCE_*``); take back the clock and volumes.
+
+        ``dt`` > 0 is a fixed step, else the CFL step; at most ``max_steps`` steps.
+        """
+        ny, nx = self.shape
+        self._consts[:] = (0.0, self.dx, self.dy, self.theta, self.h_dry, 0.0, self.threshold,
+                           1.0 if self._has_drain else 0.0)  # fmt: skip
+        kern.step_constants(
             self._consts_t, dt, self.dx, self.dy, self.theta, self.h_dry, self._n_uniform
         )
-        self._step_kernel(
-            self.h,
-            self._zk,
-            self.qx,
-            self.qy,
-            self._n2,
-            r,
-            self._drain,
-            self._bc_kind,
-            self._bc_level,
-            c,
-            ct,
-            self.max_depth,
-            self.t_first,
-            self._blocks,
-            self._edge_qx,
-            self._edge_qy,
-            self._edge_f,
-            self._edge_lim,
-            self._qx_b,
-            self._qy_b,
-            self._f,
-            self._lim,
-            self._drn,
-            self._out,
-        )
-        o = self._out
-        if uniform is None:
-            self.volumes["rain"] += float(o[:, kern.OUT_RAIN].sum()) * self.area * dt
-        else:
-            self.volumes["rain"] += uniform * ny * nx * self.area * dt
-        self.volumes["drained"] += float(o[:, kern.OUT_DRAINED].sum()) * self.area
-        # edge flows (m3/s), positive into the domain, booked per edge as before
-        for col in (kern.OUT_W, kern.OUT_E, kern.OUT_S, kern.OUT_N):
-            v = float(o[:, col].sum())
-            if v > 0:
-                self.volumes["boundary_in"] += v * dt
-            else:
-                self.volumes["boundary_out"] -= v * dt
-        self._hmax = float(o[:, kern.OUT_HMAX].max())
-        if self.river is not None:
-            self._hold_river(t_end)
-        self.time = t_end
-        self.n_steps += 1
-        self.n_cell_updates += ny * nx
+        dmin, floor = min(self.dx, self.dy), self._level_depth()
+        self._run[:] = (t_stop, max_steps, dt, self.dt_max, self.alpha_2d, dmin, floor,
+                        self.h_dry, self.area, 1.0 if uniform else 0.0)  # fmt: skip
+        acc = self._acc
+        acc[[kern.ACC_TIME, kern.ACC_HMAX, kern.ACC_STEPS]] = (self.time, self._hmax, 0.0)
+        for i, key in _ACC_VOLUMES:
+            acc[i] = self.volumes[key]
+        self._advance_kernel(
+            self.h, self._zk, self.qx, self.qy, self._n2, rain, self._drain, self._bc_kind,
+            self._bc_level, self._consts, self._consts_t, self.max_depth, self.t_first,
+            self._blocks, self._edge_qx, self._edge_qy, self._edge_f, self._edge_lim,
+            self._qx_b, self._qy_b, self._f, self._lim, self._drn, self._out, self._run, edges,
+            rates, acc,
+        )  # fmt: skip
+        self.time, self._hmax = float(acc[kern.ACC_TIME]), float(acc[kern.ACC_HMAX])
+        for i, key in _ACC_VOLUMES:
+            self.volumes[key] = float(acc[i])
+        steps = int(acc[kern.ACC_STEPS])
+        self.n_steps += steps
+        self.n_cell_updates += steps * ny * nx
 
     def _update_levels(self, t: float) -> None:
         ny, nx = self.shape
