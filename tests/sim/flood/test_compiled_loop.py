@@ -85,3 +85,12 @@ def test_volume_bookkeeping_is_plain_float64_arithmetic():
     assert vol + product * dt != fused
     assert acc[kern.ACC_RAIN] == vol + product * dt
     assert acc[kern.ACC_TIME] == dt and acc[kern.ACC_STEPS] == 1.0
+
+
+def test_rain_field_on_a_one_row_grid_is_booked():
+    # a channel one cell wide given its rain as a (1, nx) field: what fell is booked
+    rain = np.linspace(0.0, 2e-5, 50, dtype=np.float32)[None, :]
+    m = FloodModel(_grid(np.zeros((1, 50)), 2.0), rain=rain)
+    m.run_until(100.0)
+    assert m.volumes["rain"] == pytest.approx(float(rain.sum(dtype=np.float64)) * 4.0 * 100.0)
+    assert abs(m.mass_balance()["mass_balance_error"]) < 1e-6
