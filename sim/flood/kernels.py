@@ -600,7 +600,10 @@ def column_sum(a, col):
 
 @njit(cache=True, error_model="numpy", fastmath=False)
 def _rain_rate(edges, rates, t):
-    """A uniform rain rate at time ``t``: ``rates[k]`` on ``[edges[k], edges[k+1])``, else 0."""
+    """A uniform rain rate at time ``t``: ``rates[k]`` on ``[edges[k], edges[k+1])``, else 0.
+
+    The compiled form of :meth:`sim.flood.rain.Hyetograph.__call__` (same lookup, same value).
+    """
     k = -1
     for e in range(edges.shape[0]):  # searchsorted(edges, t, side="right") - 1
         if edges[e] <= t:

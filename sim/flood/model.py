@@ -457,7 +457,9 @@ class FloodModel(Component):
         kern.step_constants(
             self._consts_t, dt, self.dx, self.dy, self.theta, self.h_dry, self._n_uniform
         )
-        dmin, floor = min(self.dx, self.dy), self._level_depth()
+        # the CFL depth floor matters only when the loop picks the step (dt = 0): a fixed step
+        # was already limited by ``_cfl_dt``, which took the levels into account
+        dmin, floor = min(self.dx, self.dy), (self._level_depth() if dt <= 0.0 else -np.inf)
         self._run[:] = (t_stop, max_steps, dt, self.dt_max, self.alpha_2d, dmin, floor,
                         self.h_dry, self.area, 1.0 if uniform else 0.0)  # fmt: skip
         acc = self._acc
