@@ -19,8 +19,9 @@ def test_synthetic_city_is_valid_with_dongguan_proportions():
     assert len(reg.grids) == -(-5_000 // SLOTS_PER_GRID_SIDE**2)  # 9 grids of 576 slots
     assert 0.8 < len(reg.sensors) / len(reg.buildings) < 1.0
     assert nx.is_connected(reg.road_graph())
-    # every building's centroid locates to itself and to its own grid
-    c = reg.buildings.geometry.centroid
+    # a point inside every building locates to it and to its own grid (``representative_point``:
+    # in a geographic CRS ``centroid`` warns, and a centroid need not lie inside the footprint)
+    c = reg.buildings.geometry.representative_point()
     b, g = reg.locate(c.x.to_numpy(), c.y.to_numpy())
     np.testing.assert_array_equal(b, np.arange(5_000))
     grid_of = reg.grids["grid_id"].to_numpy()[g]
