@@ -1,4 +1,13 @@
-"""``streettwin serve``: load a district and run the web app (pages, API) on one host:port."""
+"""``streettwin serve``: load a district and run the web app (pages, API) on one host:port.
+
+The app runs in one gunicorn worker with threads (``gthread``), as shared/architecture.md asks:
+one process holds the twin (ingest, models, web), so it keeps one live state. The registry is
+loaded in gunicorn's master process, so a bad district is reported before any server starts;
+the runtime (ingest, pollers, warning service, schedulers, websocket hub) starts in the
+worker after the fork, since threads do not survive one. If the worker dies, gunicorn starts
+a new one, which reopens the durable stores. ``--server werkzeug`` runs Flask's development
+server instead (one process, for debugging).
+"""
 
 from __future__ import annotations
 
@@ -30,6 +39,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--map", type=Path, default=None, help="register-map folder to poll")
     p.add_argument(
         "--data-dir", type=Path, default=None, help="durable state folder (default DIR/run)"
+    )
+    p.add_argument(
+        "--server",
+        choices=("gunicorn", "werkzeug"),
+        default="gunicorn",
+        help="web server: gunicorn (default; one worker with threads) or werkzeug (development)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=64,
+        help="gunicorn request threads (default 64); each open live-map websocket keeps one",
     )
     p.add_argument(
         "--demo-accounts",
@@ -97,10 +118,96 @@ def _seed_demo(db: str | None, registry, data_dir: Path) -> None:
               flush=True)  # fmt: skip
 
 
-def run(args: argparse.Namespace) -> int:
-    """Load the registry, wire the runtime, build the app and serve until interrupted."""
+def start_twin(args: argparse.Namespace, registry, data_dir: Path):
+    """Wire and start the runtime and its workers; returns the app and a function to stop them."""
     from dashboard.app import create_app
+    from dashboard.inspection_scheduler import start_inspection_scheduler
     from dashboard.runtime import build_runtime
+    from dashboard.sla_scanner import start_sla_scanner
+    from dashboard.warning_service import attach_warning_service
+
+    runtime = build_runtime(registry, data_dir, ingest_token=ingest_token(data_dir))
+    regmap = register_map_for(args, registry)
+    if regmap is not None:
+        runtime.attach_modbus(regmap)
+    settings = settings_from_args(args)
+    attach_warning_service(runtime, settings)  # nowcasts and warnings, started with the runtime
+    if getattr(args, "demo_accounts", False):
+        _seed_demo(args.db, registry, Path(data_dir))
+    runtime.start()
+    app = create_app(registry, settings=settings, runtime=runtime)
+    inspections = start_inspection_scheduler(app)  # graded patrol rounds, on schedule
+    sla = start_sla_scanner(app)  # reminders and escalations when time limits fall due
+
+    def stop() -> None:
+        for worker in (inspections, sla):
+            if worker is not None:
+                worker.stop()
+        runtime.stop()
+        log.info("twin stopped: workers joined, stores closed")
+
+    return app, stop
+
+
+def _announce(args: argparse.Namespace) -> None:
+    host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
+    print(f"StreetTwin is running at http://{host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+
+
+def gunicorn_options(args: argparse.Namespace) -> dict[str, object]:
+    """gunicorn settings for ``serve``: one worker with threads, errors to stderr, no access log."""
+    return {
+        "bind": f"{args.host}:{args.port}",
+        "workers": 1,  # one process holds the live state (shared/architecture.md)
+        "worker_class": "gthread",
+        "threads": max(int(args.threads), 4),
+        # the worker's main thread answers the master's heartbeat; model runs happen in other
+        # threads, but a long GIL-holding stretch must not get a healthy worker killed
+        "timeout": 120,
+        "graceful_timeout": 5,  # open websockets are closed after this on a stop
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "streettwin-serve",
+    }
+
+
+def _serve_gunicorn(args: argparse.Namespace, registry, data_dir: Path) -> int:
+    import gc
+
+    from gunicorn.app.base import BaseApplication
+
+    stops: list = []
+
+    def worker_exit(server, worker) -> None:  # in the worker process, as it ends
+        while stops:
+            stops.pop()()
+
+    class TwinServer(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in {**gunicorn_options(args), "worker_exit": worker_exit}.items():
+                self.cfg.set(key, value)
+
+        def load(self):  # in the worker, after the fork
+            app, stop = start_twin(args, registry, data_dir)
+            stops.append(stop)
+            log.info(
+                "district %s: %d buildings, serving with gunicorn (%d threads)",
+                registry.meta.get("name_en", ""),
+                len(registry.buildings),
+                self.cfg.threads,
+            )
+            _announce(args)
+            return app.server
+
+    gc.freeze()  # the loaded registry stays in pages the worker shares with this process
+    TwinServer().run()  # returns only through SystemExit, with gunicorn's exit status
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the registry, then serve the app with gunicorn (or Werkzeug) until stopped."""
+    from twin.registry_io import RegistryError
     from twin.registry_pg import is_postgres_url, load_any
 
     started = time.perf_counter()
@@ -108,38 +215,24 @@ def run(args: argparse.Namespace) -> int:
     if is_postgres_url(args.district) and args.data_dir is None:
         sys.stderr.write("a registry URL needs --data-dir (the folder for logs and results)\n")
         return 2
-    registry = load_any(args.district)
-    data_dir = args.data_dir or Path(args.district) / "run"
-    runtime = build_runtime(registry, data_dir, ingest_token=ingest_token(data_dir))
-    regmap = register_map_for(args, registry)
-    if regmap is not None:
-        runtime.attach_modbus(regmap)
-    from dashboard.warning_service import attach_warning_service
-
-    settings = settings_from_args(args)
-    attach_warning_service(runtime, settings)  # nowcasts and warnings, started with the runtime
-    if getattr(args, "demo_accounts", False):
-        _seed_demo(args.db, registry, Path(data_dir))
-    runtime.start()
-    app = create_app(registry, settings=settings, runtime=runtime)
-    from dashboard.inspection_scheduler import start_inspection_scheduler
-    from dashboard.sla_scanner import start_sla_scanner
-
-    inspections = start_inspection_scheduler(app)  # graded patrol rounds, on schedule
-    sla = start_sla_scanner(app)  # reminders and escalations when time limits fall due
+    try:
+        registry = load_any(args.district)
+    except RegistryError as exc:
+        sys.stderr.write(f"cannot serve {_shown(args.district)}: {exc}\n")
+        return 2
+    data_dir = Path(args.data_dir or Path(args.district) / "run")
     log.info(
         "district %s: %d buildings loaded in %.1f s",
         registry.meta.get("name_en", ""),
         len(registry.buildings),
         time.perf_counter() - started,
     )
-    host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
-    print(f"StreetTwin is running at http://{host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    if args.server == "gunicorn":
+        return _serve_gunicorn(args, registry, data_dir)
+    app, stop = start_twin(args, registry, data_dir)
+    _announce(args)
     try:
         app.run(host=args.host, port=args.port, debug=False, threaded=True)
     finally:
-        for worker in (inspections, sla):
-            if worker is not None:
-                worker.stop()
-        runtime.stop()
+        stop()
     return 0
