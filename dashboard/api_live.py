@@ -128,20 +128,41 @@ def _thresholds(runtime) -> np.ndarray:
     return cache
 
 
-def kpis(runtime, now: float) -> dict[str, Any]:
+def people_warned(warnings: Iterable[dict[str, Any]]) -> int:
+    """People in the areas under active warnings: each area counted once, with the largest
+    ``affected.people`` of its warnings (two hazards on one area are the same people).
+
+    >>> people_warned([{"area_id": "a", "affected": {"people": 40}},
+    ...                {"area_id": "a", "affected": {"people": 25}},
+    ...                {"area_id": "b", "affected": {"people": 7}}, {"area_id": "c"}])
+    47
+    """
+    by_area: dict[str, int] = {}
+    for w in warnings:
+        area = str(w.get("area_id") or w.get("id"))
+        people = int((w.get("affected") or {}).get("people", 0) or 0)
+        by_area[area] = max(by_area.get(area, 0), people)
+    return sum(by_area.values())
+
+
+def kpis(runtime, now: float, desk: Any = None) -> dict[str, Any]:
     """Counts for the wall screen's tiles.
+
+    ``desk`` is the app's dispatch service (None: this app has no event store).
 
     Returns
     -------
     dict
         ``warnings`` (level → count of active warnings), ``sensors`` (state → count),
         ``sensors_total``, ``devices``/``devices_offline``, ``tickets_open`` and
-        ``tickets_overdue`` and ``people_warned`` (``None`` until those parts are wired),
-        ``now`` (epoch s).
+        ``tickets_overdue`` (:meth:`twin.events.tickets.TicketStore.wall_counts`; ``None``
+        without an event store), ``people_warned`` (:func:`people_warned`; ``None`` when no
+        warning service runs), ``now`` (epoch s).
     """
     warnings = active_warnings(runtime.events, now)
     states = np.bincount(_states(runtime), minlength=len(SENSOR_STATES))
     status = runtime.status()
+    tickets = desk.store.wall_counts(now) if desk is not None else None
     return {
         "now": now,
         "warnings": {lvl: sum(w["level"] == lvl for w in warnings) for lvl in WARNING_LEVELS},
@@ -149,10 +170,11 @@ def kpis(runtime, now: float) -> dict[str, Any]:
         "sensors_total": int(len(runtime.state)),
         "devices": status.get("devices", 0),
         "devices_offline": status.get("devices_offline", 0),
-        # dispatch (tickets, crews) and exposure models are not wired to the runtime yet
-        "tickets_open": None,
-        "tickets_overdue": None,
-        "people_warned": None,
+        "tickets_open": None if tickets is None else tickets["open"],
+        "tickets_overdue": None if tickets is None else tickets["overdue"],
+        "people_warned": (
+            people_warned(warnings) if getattr(runtime, "warnings", None) is not None else None
+        ),
     }
 
 
@@ -162,7 +184,10 @@ def status() -> flask.Response:
     runtime = current_context().runtime
     if runtime is None:
         return flask.jsonify(live=False)
-    return flask.jsonify(live=True, kpi=kpis(runtime, time.time()))
+    from dashboard.api_dispatch import EXTENSION_KEY
+
+    desk = flask.current_app.extensions.get(EXTENSION_KEY)
+    return flask.jsonify(live=True, kpi=kpis(runtime, time.time(), desk))
 
 
 @api_live.get("/snapshot")

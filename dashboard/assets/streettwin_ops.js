@@ -2,7 +2,8 @@
  * alert banner with a generated WebAudio alarm (no audio file), fly-to, language and large-text
  * switches, and the replay slider. Live data comes from streettwin_live.js.
  *
- * Test hooks (read-only): window.streettwinOps.{alerts, beeps, lastFlyTo, acknowledged}.
+ * Test hooks (read-only): window.streettwinOps.{alerts, beeps, lastFlyTo, acknowledged, kpi,
+ * kpiPolls}; streettwinOps.pollStatus() fetches the server's counts now.
  */
 (function () {
   "use strict";
@@ -13,6 +14,7 @@
   var DECK_URL = "/api/layers/deck.json?style=dark";
   var PATH = "/ops";
   var BEEP_EVERY_MS = 2500; // an unacknowledged orange/red alert repeats its tone
+  var KPI_POLL_MS = 10000; // ticket and exposure counts (/api/live/status)
   var ALERT_LEVELS = { orange: true, red: true };
   var LEVEL_ORDER = ["red", "orange", "yellow", "blue"];
 
@@ -112,10 +114,34 @@
       var el = $("ops-warn-" + lvl);
       if (el) el.parentNode.classList.toggle("ops-level-active", byLevel[lvl] > 0);
     });
-    ["tickets", "overdue", "people"].forEach(function (k) {
-      setText("ops-kpi-" + k + "-value", "—");
-      setText("ops-kpi-" + k + "-note", tr("not_wired"));
-    });
+    // from /api/live/status (pollStatus); null: this twin has no event store or warning
+    // service, and the tile says so instead of showing a fake zero
+    var k = O.kpi || {};
+    [["tickets", k.tickets_open], ["overdue", k.tickets_overdue], ["people", k.people_warned]]
+      .forEach(function (pair) {
+        var v = pair[1];
+        var wired = typeof v === "number";
+        setText("ops-kpi-" + pair[0] + "-value", wired ? v.toLocaleString("en-US") : "—");
+        setText("ops-kpi-" + pair[0] + "-note", wired ? "" : tr("not_wired"));
+        var tile = $("ops-kpi-" + pair[0]);
+        if (tile) {
+          tile.classList.toggle("ops-nw", !wired); // unwired tiles are small and dim
+          tile.classList.toggle("ops-alarm", pair[0] === "overdue" && wired && v > 0);
+        }
+      });
+  }
+
+  // open and overdue tickets and people under warnings: counted by the server
+  function pollStatus() {
+    fetch("/api/live/status", { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body || !body.kpi) return;
+        O.kpi = body.kpi;
+        O.kpiPolls = (O.kpiPolls || 0) + 1;
+        updateKpis();
+      })
+      .catch(function () { /* the connection indicator already shows a lost server */ });
   }
 
   // --- ticker -----------------------------------------------------------------------------
@@ -272,7 +298,10 @@
     O.started = true;
     var live = L();
     live.on("values", function () { if (!O.kpiPending) { O.kpiPending = true; setTimeout(function () { O.kpiPending = false; updateKpis(); }, 250); } });
-    live.on("event", onEvent);
+    live.on("event", function (ev) {
+      onEvent(ev);
+      if (ev && ev.type === "warning") setTimeout(pollStatus, 500); // its people, its tickets
+    });
     live.on("status", updateStatus);
     $("ops-lang-btn").addEventListener("click", function () {
       O.cfg.lang = lang() === "zh" ? "en" : "zh";
@@ -295,6 +324,8 @@
     slider.addEventListener("input", function () { replayTo(Number(slider.value)); });
     $("ops-live-btn").addEventListener("click", function () { slider.value = 0; replayTo(0); });
     setInterval(updateStatus, 1000);
+    setInterval(pollStatus, KPI_POLL_MS);
+    pollStatus();
     applyLanguage();
   }
 
@@ -327,6 +358,7 @@
 
   window.streettwinOps = O;
   O.replayTo = replayTo;
+  O.pollStatus = pollStatus;
   O.acknowledge = acknowledge;
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.streettwin = Object.assign(window.dash_clientside.streettwin || {}, {

@@ -127,6 +127,43 @@ def test_wall_screen_draws_the_district_live_with_no_console_errors(wall, artifa
     assert log["page"] == [] and log["console"] == [] and log["foreign"] == []
 
 
+def test_ticket_and_exposure_tiles_show_the_servers_counts_when_wired(wall) -> None:
+    """The tiles read /api/live/status: this stack has no event store (null → "—" and 未接入);
+    the same page given counts (as a twin with dispatch and warnings answers) shows them."""
+    page, log = wall
+    polls = page.evaluate("window.streettwinOps.kpiPolls || 0")
+    assert polls >= 1  # polled on start
+    assert page.evaluate("window.streettwinOps.kpi.tickets_open") is None
+    counts = {"tickets_open": 1234, "tickets_overdue": 3, "people_warned": 456}
+
+    def answer(route):
+        body = route.fetch().json()
+        body["kpi"].update(counts)
+        route.fulfill(json=body)
+
+    page.route("**/api/live/status", answer)
+    try:
+        page.evaluate("window.streettwinOps.pollStatus()")
+        page.wait_for_function(f"window.streettwinOps.kpiPolls > {polls}")
+        assert page.inner_text("#ops-kpi-tickets-value") == "1,234"
+        assert page.inner_text("#ops-kpi-overdue-value") == "3"
+        assert page.inner_text("#ops-kpi-people-value") == "456"
+        assert page.inner_text("#ops-kpi-tickets-note") == ""
+        classes = page.evaluate(
+            "['tickets', 'overdue'].map(k => document.getElementById('ops-kpi-' + k).className)"
+        )
+        assert "ops-nw" not in classes[0] and "ops-alarm" not in classes[0]
+        assert "ops-alarm" in classes[1]  # overdue tickets are an alarm colour
+    finally:
+        page.unroute("**/api/live/status")
+    page.evaluate("window.streettwinOps.pollStatus()")
+    page.wait_for_function(f"window.streettwinOps.kpiPolls > {polls + 1}")
+    assert page.inner_text("#ops-kpi-tickets-value") == "—"
+    assert page.inner_text("#ops-kpi-tickets-note") == "未接入"
+    assert "ops-nw" in page.evaluate("document.getElementById('ops-kpi-overdue').className")
+    assert log["page"] == [] and log["console"] == []
+
+
 def test_a_register_changed_at_a_modbus_device_shows_within_2_s(wall, stack) -> None:
     page, _ = wall
     before = int(page.inner_text("#ops-kpi-alarm-value"))

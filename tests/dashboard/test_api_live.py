@@ -46,7 +46,54 @@ def test_snapshot_and_kpis_count_live_stale_and_alarm(client, runtime) -> None:
     assert snap["state"][3] == 3 and snap["state"][9] == 0  # alarm (≥ 0.15 m), ok
     kpi = client.get("/api/live/status").get_json()["kpi"]
     assert kpi["sensors"] == {"ok": 1, "stale": 13, "rejected": 0, "alarm": 1}
-    assert kpi["tickets_open"] is None  # not wired yet: the screen shows "—"
+    # no event store and no warning service in this app: the screen says so ("—")
+    assert kpi["tickets_open"] is None and kpi["people_warned"] is None
+
+
+def test_kpis_count_open_and_overdue_tickets_and_people_under_warnings(runtime, tmp_path):
+    from dashboard.api_dispatch import EXTENSION_KEY
+    from twin.events.lifecycle import OPEN_STATES, Actor
+
+    app = create_app(
+        runtime.registry,
+        settings={"TESTING": True, "DATABASE_URL": None, "DATA_DIR": str(tmp_path / "ev")},
+        runtime=runtime,
+    )
+    store = app.server.extensions[EXTENSION_KEY].store
+    op = Actor("ann", "operator")
+    late = store.create(source="report", type="water", level="red", grid_code="G01", actor=op)
+    store.create(source="report", type="water", level="blue", grid_code="G01", actor=op)
+    store.create(source="report", type="fire", level="red", grid_code="G01", actor=op)
+    store.transition(store.get(late.id).id, "dismiss", actor=op)
+    # two warnings on one area (the same people) and one on another
+    runtime.warnings = object()  # a warning service is attached (its output is the events)
+    now = time.time()
+    for wid, area, level, people in (
+        ("w1", "G01", "orange", 120),
+        ("w2", "G01", "yellow", 90),
+        ("w3", "G02", "blue", 15),
+    ):
+        runtime.publish_event(
+            {"type": "warning", "id": wid, "area_id": area, "level": level, "issued": now,
+             "affected": {"people": people, "buildings": 3}}
+        )  # fmt: skip
+    # warnings open tickets of their own (dispatch listens to the events): wait for them
+    open_now = 0
+    for _ in range(100):
+        views = store.list_visible(op)
+        if len(views) == open_now and open_now > 3:
+            break
+        open_now = len(views)
+        time.sleep(0.1)
+    n_open = sum(v.state in OPEN_STATES for v in store.list_visible(op))
+    assert n_open == len(store.list_visible(op)) - 1 >= 2  # all but the dismissed one
+    c = app.server.test_client()
+    kpi = c.get("/api/live/status").get_json()["kpi"]
+    assert kpi["tickets_open"] == n_open and kpi["tickets_overdue"] == 0
+    assert kpi["people_warned"] == 135  # 120 in G01 (its largest), 15 in G02
+    assert kpi["warnings"] == {"red": 0, "orange": 1, "yellow": 1, "blue": 1}
+    # a day later every dispatch clock has run out; none of the open tickets was dispatched
+    assert store.wall_counts(now + 24 * 3600) == {"open": n_open, "overdue": n_open}
 
 
 def test_sensor_card_has_value_history_grid_building_and_address(client, runtime) -> None:

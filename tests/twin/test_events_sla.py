@@ -79,3 +79,22 @@ def test_timers_survive_a_restart(events_url, clock):
     actions = due_actions(store2.sessions, t0 + 1200)
     assert [(a.ticket_id, a.kind, a.due_at - t0) for a in actions] == [(t.id, "remind", 1200.0)]
     engine2.dispose()
+
+
+def test_wall_counts_open_and_overdue_tickets_from_the_running_clocks(store, clock):
+    # red water: dispatch deadline t0+300; once dispatched, accept deadline t0+600
+    t0 = clock()
+    t = store.create(source="report", type="water", level="red", grid_code="g1", actor=OP)
+    other = store.create(source="report", type="water", level="blue", grid_code="g1", actor=OP)
+    assert store.wall_counts(t0) == {"open": 2, "overdue": 0}
+    assert store.wall_counts(t0 + 299) == {"open": 2, "overdue": 0}
+    assert store.wall_counts(t0 + 300) == {"open": 2, "overdue": 1}  # escalated now, too
+    fire(store, t0 + 300)  # fired timers still count until the milestone is reached
+    assert store.wall_counts(t0 + 301)["overdue"] == 1
+    clock.advance(400)  # t0 + 400: dispatched late; the next clock (accept) runs to t0+600
+    store.transition(t.id, "dispatch", actor=OP, crew_id="w1")
+    assert store.wall_counts(t0 + 400) == {"open": 2, "overdue": 0}
+    assert store.wall_counts(t0 + 600) == {"open": 2, "overdue": 1}
+    store.transition(other.id, "dismiss", actor=OP)  # no longer open, no clock
+    assert store.wall_counts(t0 + 600) == {"open": 1, "overdue": 1}
+    assert store.wall_counts() == store.wall_counts(clock())  # default: the store's clock

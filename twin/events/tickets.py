@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from twin.events import audit, kpi, sla, writepath
@@ -343,6 +343,32 @@ class TicketStore:
             stmt = stmt.where(Ticket.crew_id == actor.crew_id)
         with self.sessions() as s:
             return [TicketView.of(t) for t in s.scalars(stmt)]
+
+    def wall_counts(self, now: float | None = None) -> dict[str, int]:
+        """Counts for the wall screen, over every ticket (no one's details): ``open``
+        (reported, dispatched, accepted or on site) and ``overdue`` (a running SLA clock whose
+        deadline for the next milestone has passed at ``now``, default the store's clock).
+
+        The deadline of the next milestone is the latest one scheduled for it: a reopened
+        ticket keeps the fired timers of its earlier pass, whose deadlines are older.
+        """
+        now = self.clock() if now is None else now
+        with self.sessions() as s:
+            n_open = s.scalar(
+                select(func.count()).select_from(Ticket).where(Ticket.state.in_(OPEN_STATES))
+            )
+            rows = s.execute(
+                select(Ticket.state, SlaTimer.milestone, func.max(SlaTimer.deadline_at))
+                .join(SlaTimer, SlaTimer.ticket_id == Ticket.id)
+                .where(Ticket.state.in_(sla.NEXT_MILESTONE), SlaTimer.cancelled_at.is_(None))
+                .group_by(Ticket.id, Ticket.state, SlaTimer.milestone)
+            ).all()
+        overdue = sum(
+            1
+            for state, milestone, deadline in rows
+            if milestone == sla.NEXT_MILESTONE[state] and deadline <= now
+        )
+        return {"open": int(n_open or 0), "overdue": overdue}
 
     def history(self, ticket_id: int, actor: Actor | None = None) -> list[TransitionView]:
         """Every step of a ticket, in order (TicketNotFoundError if the actor may not see it)."""
