@@ -200,7 +200,9 @@ def _serve_gunicorn(args: argparse.Namespace, registry, data_dir: Path) -> int:
             _announce(args)
             return app.server
 
-    gc.freeze()  # the loaded registry stays in pages the worker shares with this process
+    # the collector then leaves the loaded registry's objects alone, so their pages stay
+    # shared with the forked worker (copy-on-write) instead of being copied by GC passes
+    gc.freeze()
     TwinServer().run()  # returns only through SystemExit, with gunicorn's exit status
     return 0
 
