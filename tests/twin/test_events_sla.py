@@ -86,6 +86,8 @@ def test_wall_counts_open_and_overdue_tickets_from_the_running_clocks(store, clo
     t0 = clock()
     t = store.create(source="report", type="water", level="red", grid_code="g1", actor=OP)
     other = store.create(source="report", type="water", level="blue", grid_code="g1", actor=OP)
+    # a scheduled patrol round is routine work: the wall screen does not count it
+    store.create(source="inspection", type="general", level="blue", grid_code="g1", actor=OP)
     assert store.wall_counts(t0) == {"open": 2, "overdue": 0}
     assert store.wall_counts(t0 + 299) == {"open": 2, "overdue": 0}
     assert store.wall_counts(t0 + 300) == {"open": 2, "overdue": 1}  # escalated now, too
@@ -98,3 +100,4 @@ def test_wall_counts_open_and_overdue_tickets_from_the_running_clocks(store, clo
     store.transition(other.id, "dismiss", actor=OP)  # no longer open, no clock
     assert store.wall_counts(t0 + 600) == {"open": 1, "overdue": 1}
     assert store.wall_counts() == store.wall_counts(clock())  # default: the store's clock
+    assert store.wall_counts(t0 + 10**6) == {"open": 1, "overdue": 1}  # the round never counts

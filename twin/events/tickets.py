@@ -45,6 +45,9 @@ from twin.events.lifecycle import (
 from twin.events.models import SlaTimer, Ticket, Transition
 from twin.events.roles import SCOPES, PermissionDeniedError, can
 
+#: ticket sources the wall screen counts: incidents (warnings, device alarms, reports)
+WALL_SOURCES: tuple[str, ...] = ("warning", "device", "report")
+
 
 class TicketStore:
     """Tickets on the event store: create, transition, read; every change audited.
@@ -345,7 +348,8 @@ class TicketStore:
             return [TicketView.of(t) for t in s.scalars(stmt)]
 
     def wall_counts(self, now: float | None = None) -> dict[str, int]:
-        """Counts for the wall screen, over every ticket (no one's details): ``open``
+        """Counts for the wall screen over the incident tickets (:data:`WALL_SOURCES`; the
+        scheduled patrol rounds are routine work, not incidents), no one's details: ``open``
         (reported, dispatched, accepted or on site) and ``overdue`` (a running SLA clock whose
         deadline for the next milestone has passed at ``now``, default the store's clock).
 
@@ -353,14 +357,21 @@ class TicketStore:
         ticket keeps the fired timers of its earlier pass, whose deadlines are older.
         """
         now = self.clock() if now is None else now
+        incident = Ticket.source.in_(WALL_SOURCES)
         with self.sessions() as s:
             n_open = s.scalar(
-                select(func.count()).select_from(Ticket).where(Ticket.state.in_(OPEN_STATES))
+                select(func.count())
+                .select_from(Ticket)
+                .where(incident, Ticket.state.in_(OPEN_STATES))
             )
             rows = s.execute(
                 select(Ticket.state, SlaTimer.milestone, func.max(SlaTimer.deadline_at))
                 .join(SlaTimer, SlaTimer.ticket_id == Ticket.id)
-                .where(Ticket.state.in_(sla.NEXT_MILESTONE), SlaTimer.cancelled_at.is_(None))
+                .where(
+                    incident,
+                    Ticket.state.in_(sla.NEXT_MILESTONE),
+                    SlaTimer.cancelled_at.is_(None),
+                )
                 .group_by(Ticket.id, Ticket.state, SlaTimer.milestone)
             ).all()
         overdue = sum(
