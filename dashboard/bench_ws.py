@@ -1,7 +1,10 @@
 """End-to-end latency: a register changed at a Modbus device → a websocket client receives it.
 
 Three processes, as in production: the field devices (``sim.devices.FieldDevices``), the twin
-(runtime with the Modbus poller, ingest writer, live hub and ``/ws/live``), and the browser
+(runtime with the Modbus poller, ingest writer, live hub and ``/ws/live``; served here by
+threaded Werkzeug, where ``serve`` uses gunicorn's threaded worker: in both an open websocket
+holds one request thread, and simple-websocket reads its socket in a thread of its own), and
+the browser
 stand-in (a websocket client in this process, reading the compact binary frames the browser
 map reads). Every sensor's value changes each second; a
 set of probe sensors encode a step counter, so the client knows which change it sees. Latency
