@@ -288,6 +288,23 @@ def _write_dem(dem: xr.DataArray, path: Path) -> None:
 
 
 # -- loading --------------------------------------------------------------------------------
+def district_gpkg(path: str | os.PathLike) -> Path:
+    """The GeoPackage of a saved registry (``path``: the folder or the file itself).
+
+    Raises
+    ------
+    RegistryError
+        When it does not exist (checked without reading it).
+    """
+    folder = Path(path)
+    if folder.suffix == ".gpkg":
+        folder = folder.parent
+    gpkg = folder / GPKG_NAME
+    if not gpkg.exists():
+        raise RegistryError("district", None, f"{gpkg} does not exist")
+    return gpkg
+
+
 def load_registry(path: str | os.PathLike, *, validate: bool = True) -> Registry:
     """Read a registry written by :func:`save_registry`.
 
@@ -308,12 +325,8 @@ def load_registry(path: str | os.PathLike, *, validate: bool = True) -> Registry
         Missing files or layers, or data that breaks the schema. Nothing is returned
         partially.
     """
-    folder = Path(path)
-    if folder.suffix == ".gpkg":
-        folder = folder.parent
-    gpkg = folder / GPKG_NAME
-    if not gpkg.exists():
-        raise RegistryError("district", None, f"{gpkg} does not exist")
+    gpkg = district_gpkg(path)
+    folder = gpkg.parent
     present = {row[0] for row in pyogrio.list_layers(gpkg)}
     layers: dict[str, gpd.GeoDataFrame] = {}
     for name in LAYER_ORDER:

@@ -1,12 +1,15 @@
 """``streettwin serve``: load a district and run the web app (pages, API) on one host:port.
 
 The app runs in one gunicorn worker with threads (``gthread``), as shared/architecture.md asks:
-one process holds the twin (ingest, models, web), so it keeps one live state. The registry is
-loaded in gunicorn's master process, so a bad district is reported before any server starts;
-the runtime (ingest, pollers, warning service, schedulers, websocket hub) starts in the
-worker after the fork, since threads do not survive one. If the worker dies, gunicorn starts
-a new one, which reopens the durable stores. ``--server werkzeug`` runs Flask's development
-server instead (one process, for debugging).
+one process holds the twin (ingest, models, web), so it keeps one live state. Everything is
+loaded and started in the worker, after gunicorn's fork: threads do not survive a fork, and
+numba's OpenMP pool must not either (a parallel model call in a child of a process that
+already started the pool stops that child with SIGTERM, "fork() called from a process already
+using GNU OpenMP"; loading a registry runs one, its spatial check). So gunicorn's master only
+checks that the district exists; a district that exists but cannot be read stops the server
+(exit status 4) with the reason, instead of a worker restarting forever. If the worker dies,
+gunicorn starts a new one, which reopens the durable stores. ``--server werkzeug`` runs
+Flask's development server instead (one process, for debugging).
 """
 
 from __future__ import annotations
@@ -172,10 +175,24 @@ def gunicorn_options(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def _serve_gunicorn(args: argparse.Namespace, registry, data_dir: Path) -> int:
-    import gc
+def _load(args: argparse.Namespace):
+    """The district's registry (errors: :class:`twin.registry_io.RegistryError` and others)."""
+    from twin.registry_pg import load_any
 
+    started = time.perf_counter()
+    registry = load_any(args.district)
+    log.info(
+        "district %s: %d buildings loaded in %.1f s",
+        registry.meta.get("name_en", ""),
+        len(registry.buildings),
+        time.perf_counter() - started,
+    )
+    return registry
+
+
+def _serve_gunicorn(args: argparse.Namespace, data_dir: Path) -> int:
     from gunicorn.app.base import BaseApplication
+    from gunicorn.arbiter import Arbiter
 
     stops: list = []
 
@@ -189,48 +206,41 @@ def _serve_gunicorn(args: argparse.Namespace, registry, data_dir: Path) -> int:
                 self.cfg.set(key, value)
 
         def load(self):  # in the worker, after the fork
+            try:
+                registry = _load(args)
+            except Exception as exc:  # unreadable district: stop rather than restart forever
+                sys.stderr.write(f"cannot serve {_shown(args.district)}: {exc}\n")
+                sys.stderr.flush()
+                sys.exit(Arbiter.APP_LOAD_ERROR)
             app, stop = start_twin(args, registry, data_dir)
             stops.append(stop)
-            log.info(
-                "district %s: %d buildings, serving with gunicorn (%d threads)",
-                registry.meta.get("name_en", ""),
-                len(registry.buildings),
-                self.cfg.threads,
-            )
+            log.info("serving with gunicorn (%d threads)", self.cfg.threads)
             _announce(args)
             return app.server
 
-    # the collector then leaves the loaded registry's objects alone, so their pages stay
-    # shared with the forked worker (copy-on-write) instead of being copied by GC passes
-    gc.freeze()
     TwinServer().run()  # returns only through SystemExit, with gunicorn's exit status
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the registry, then serve the app with gunicorn (or Werkzeug) until stopped."""
-    from twin.registry_io import RegistryError
-    from twin.registry_pg import is_postgres_url, load_any
+    """Serve the district's app with gunicorn (or Werkzeug) until stopped."""
+    from twin.registry_io import RegistryError, district_gpkg
+    from twin.registry_pg import is_postgres_url
 
-    started = time.perf_counter()
     sys.stderr.write(f"loading district {_shown(args.district)} ...\n")
     if is_postgres_url(args.district) and args.data_dir is None:
         sys.stderr.write("a registry URL needs --data-dir (the folder for logs and results)\n")
         return 2
+    data_dir = Path(args.data_dir or Path(args.district) / "run")
     try:
-        registry = load_any(args.district)
+        if not is_postgres_url(args.district):
+            district_gpkg(args.district)  # exists: checked before any server starts
+        if args.server == "gunicorn":
+            return _serve_gunicorn(args, data_dir)
+        registry = _load(args)
     except RegistryError as exc:
         sys.stderr.write(f"cannot serve {_shown(args.district)}: {exc}\n")
         return 2
-    data_dir = Path(args.data_dir or Path(args.district) / "run")
-    log.info(
-        "district %s: %d buildings loaded in %.1f s",
-        registry.meta.get("name_en", ""),
-        len(registry.buildings),
-        time.perf_counter() - started,
-    )
-    if args.server == "gunicorn":
-        return _serve_gunicorn(args, registry, data_dir)
     app, stop = start_twin(args, registry, data_dir)
     _announce(args)
     try:

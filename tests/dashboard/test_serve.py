@@ -118,6 +118,18 @@ def test_serve_runs_on_gunicorn_keeps_readings_across_worker_crash_and_restart(d
 
         assert _push(served, path, sensor, 3.25)["accepted"] == 1
 
+        # a report placed on the map runs a parallel (OpenMP) numba query in the worker: it
+        # must not stop it (a pool started in gunicorn's master before the fork would)
+        worker = served.worker_pid()
+        spot = registry.buildings.geometry.representative_point().iloc[0]
+        report = {"category": "water", "text": "积水", "lon": spot.x, "lat": spot.y}
+        res = requests.post(f"{served.url}/api/reports", json=report, timeout=30)
+        assert res.status_code == 201, res.text
+        time.sleep(2.0)
+        assert served.worker_pid() == worker
+        assert requests.get(f"{served.url}/api/health", timeout=5).ok
+        assert "fork() called" not in served.output()
+
         # a crashed worker is replaced; what was acknowledged before the crash is still there
         os.kill(served.worker_pid(), signal.SIGKILL)
         served.wait_ready(count=2)
