@@ -120,6 +120,14 @@ def _states(runtime) -> np.ndarray:
     return sensor_states(snap["value"].to_numpy(), snap["quality"].to_numpy(), _thresholds(runtime))
 
 
+def _parents(runtime) -> dict[str, str]:
+    cache = getattr(runtime, "_area_parents", None)
+    if cache is None:
+        cache = area_parents(runtime.registry)
+        runtime._area_parents = cache
+    return cache
+
+
 def _thresholds(runtime) -> np.ndarray:
     cache = getattr(runtime, "_alarm_at", None)
     if cache is None:
@@ -128,21 +136,51 @@ def _thresholds(runtime) -> np.ndarray:
     return cache
 
 
-def people_warned(warnings: Iterable[dict[str, Any]]) -> int:
-    """People in the areas under active warnings: each area counted once, with the largest
-    ``affected.people`` of its warnings (two hazards on one area are the same people).
+def area_parents(registry) -> dict[str, str]:
+    """Each area's enclosing area: grid → community → street (the district)."""
+    grids = registry.grids
+    communities = registry.layers["communities"]
+    return {
+        **dict(zip(grids["grid_id"].astype(str), grids["community_id"].astype(str), strict=True)),
+        **dict(
+            zip(
+                communities["community_id"].astype(str),
+                communities["street_id"].astype(str),
+                strict=True,
+            )
+        ),
+    }
 
-    >>> people_warned([{"area_id": "a", "affected": {"people": 40}},
-    ...                {"area_id": "a", "affected": {"people": 25}},
-    ...                {"area_id": "b", "affected": {"people": 7}}, {"area_id": "c"}])
-    47
+
+def people_warned(warnings: Iterable[dict[str, Any]], parents: dict[str, str]) -> int:
+    """People in the areas under active warnings, each person once: an area inside another
+    warned area (a grid in a community or street under a warning) is already counted there,
+    and an area under several warnings counts its largest ``affected.people``.
+
+    >>> parents = {"g1": "c1", "g2": "c1", "g3": "c2", "c1": "s", "c2": "s"}
+    >>> w = [{"area_id": "g1", "affected": {"people": 40}},
+    ...      {"area_id": "g1", "affected": {"people": 25}}, {"area_id": "g3"},
+    ...      {"area_id": "c2", "affected": {"people": 7}}]
+    >>> people_warned(w, parents), people_warned(w + [{"area_id": "s",
+    ...     "affected": {"people": 900}}], parents)
+    (47, 900)
     """
     by_area: dict[str, int] = {}
     for w in warnings:
         area = str(w.get("area_id") or w.get("id"))
         people = int((w.get("affected") or {}).get("people", 0) or 0)
         by_area[area] = max(by_area.get(area, 0), people)
-    return sum(by_area.values())
+
+    def enclosed(area: str) -> bool:
+        seen = set()
+        while area in parents and area not in seen:
+            seen.add(area)
+            area = parents[area]
+            if area in by_area:
+                return True
+        return False
+
+    return sum(n for area, n in by_area.items() if not enclosed(area))
 
 
 def kpis(runtime, now: float, desk: Any = None) -> dict[str, Any]:
@@ -156,8 +194,8 @@ def kpis(runtime, now: float, desk: Any = None) -> dict[str, Any]:
         ``warnings`` (level → count of active warnings), ``sensors`` (state → count),
         ``sensors_total``, ``devices``/``devices_offline``, ``tickets_open`` and
         ``tickets_overdue`` (:meth:`twin.events.tickets.TicketStore.wall_counts`; ``None``
-        without an event store), ``people_warned`` (:func:`people_warned`; ``None`` when no
-        warning service runs), ``now`` (epoch s).
+        without an event store), ``people_warned`` (:func:`people_warned`, areas nested by
+        :func:`area_parents`; ``None`` when no warning service runs), ``now`` (epoch s).
     """
     warnings = active_warnings(runtime.events, now)
     states = np.bincount(_states(runtime), minlength=len(SENSOR_STATES))
@@ -173,7 +211,9 @@ def kpis(runtime, now: float, desk: Any = None) -> dict[str, Any]:
         "tickets_open": None if tickets is None else tickets["open"],
         "tickets_overdue": None if tickets is None else tickets["overdue"],
         "people_warned": (
-            people_warned(warnings) if getattr(runtime, "warnings", None) is not None else None
+            people_warned(warnings, _parents(runtime))
+            if getattr(runtime, "warnings", None) is not None
+            else None
         ),
     }
 

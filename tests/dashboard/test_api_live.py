@@ -94,6 +94,13 @@ def test_kpis_count_open_and_overdue_tickets_and_people_under_warnings(runtime, 
     assert kpi["warnings"] == {"red": 0, "orange": 1, "yellow": 1, "blue": 1}
     # a day later every dispatch clock has run out; none of the open tickets was dispatched
     assert store.wall_counts(now + 24 * 3600) == {"open": n_open, "overdue": n_open}
+    # a warning on the whole street (district) covers everyone once: its count, not a sum
+    runtime.publish_event(
+        {"type": "warning", "id": "w4", "area_id": "S01", "level": "red", "issued": now,
+         "affected": {"people": 500}}
+    )  # fmt: skip
+    kpi = c.get("/api/live/status").get_json()["kpi"]
+    assert kpi["people_warned"] == 500 and kpi["warnings"]["red"] == 1
 
 
 def test_sensor_card_has_value_history_grid_building_and_address(client, runtime) -> None:
