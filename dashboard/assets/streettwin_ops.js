@@ -151,6 +151,13 @@
     return t || h || "";
   }
 
+  // " · <area name>" (a street, community or grid, as the engine named it), else the grid code
+  function areaLabel(w) {
+    var name = w["area_name_" + lang()] || w.area_name_zh || w.area_name_en;
+    if (name) return " · " + esc(name);
+    return w.area_id ? " · " + esc(tr("grid")) + " " + esc(w.area_id) : "";
+  }
+
   function updateTicker() {
     var warnings = L().currentWarnings();
     var el = $("ops-ticker-text");
@@ -163,7 +170,7 @@
       var head = lang() === "zh" ? w.headline_zh || w.headline_en : w.headline_en || w.headline_zh;
       return "<span class='ops-tick ops-tick-" + esc(w.level) + "'><b class='ops-chip ops-chip-" + esc(w.level) +
         "'>" + esc(O.cfg.levels[w.level][lang()]) + "</b> " + esc(hazardName(w.hazard)) +
-        (w.area_id ? " · " + esc(tr("grid")) + " " + esc(w.area_id) : "") + " · " + esc(head) +
+        areaLabel(w) + " · " + esc(head) +
         (w.issued ? " · " + esc(L().localTime(w.issued)) : "") + "</span>";
     }).join("");
     var track = $("ops-ticker");
@@ -202,7 +209,7 @@
     var head = lang() === "zh" ? w.headline_zh || w.headline_en : w.headline_en || w.headline_zh;
     $("ops-alert-text").innerHTML = "<b class='ops-chip ops-chip-" + esc(w.level) + "'>" +
       esc(O.cfg.levels[w.level][lang()]) + "</b> " + esc(tr("alert_prefix")) + " · " +
-      esc(hazardName(w.hazard)) + (w.area_id ? " · " + esc(tr("grid")) + " " + esc(w.area_id) : "") +
+      esc(hazardName(w.hazard)) + areaLabel(w) +
       " · " + esc(head);
     banner.className = "ops-alert ops-alert-" + w.level;
     banner.hidden = false;

@@ -214,6 +214,21 @@ def test_a_new_red_warning_flies_to_it_and_raises_the_alert(wall, stack, artifac
     assert "红色预警" in alert.inner_text() and "东江大道严重积水" in alert.inner_text()
     assert page.inner_text("#ops-warn-red") == "1"
     assert "红色预警" in page.inner_text("#ops-ticker")
+    assert "洪涝 · 网格 G04" in alert.inner_text()  # no area name in this event: the grid code
+    # a street-wide rainstorm, named by the engine: its hazard and area read in Chinese
+    stack.runtime.publish_event(
+        {"type": "warning", "id": "W-TEST-2", "hazard": "rainstorm", "level": "orange",
+         "area_id": "S01", "area_name_zh": "示例街道", "area_name_en": "Sample Street",
+         "headline_zh": "示例街道暴雨橙色预警", "headline_en": "Orange rainstorm warning",
+         "issued": time.time()}
+    )  # fmt: skip
+    page.wait_for_function(
+        "document.getElementById('ops-ticker').innerText.includes('示例街道暴雨橙色预警')",
+        timeout=5_000,
+    )  # the red alert stays up (more severe); the ticker lists both
+    tick = page.locator(".ops-tick-orange").inner_text()
+    assert "暴雨 · 示例街道 · 示例街道暴雨橙色预警" in tick
+    assert "rainstorm" not in tick and "网格" not in tick
     ops = page.evaluate("() => window.streettwinOps")
     assert ops["alerts"] >= 1 and ops["beeps"] >= 1
     assert ops["lastFlyTo"]["id"] == "W-TEST-1"
