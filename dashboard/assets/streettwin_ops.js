@@ -307,7 +307,11 @@
     live.on("values", function () { if (!O.kpiPending) { O.kpiPending = true; setTimeout(function () { O.kpiPending = false; updateKpis(); }, 250); } });
     live.on("event", function (ev) {
       onEvent(ev);
-      if (ev && ev.type === "warning") setTimeout(pollStatus, 500); // its people, its tickets
+      // its people and tickets: one poll for a burst of warnings (a nowcast cycle sends many)
+      if (ev && ev.type === "warning" && !O.pollPending) {
+        O.pollPending = true;
+        setTimeout(function () { O.pollPending = false; pollStatus(); }, 500);
+      }
     });
     live.on("status", updateStatus);
     $("ops-lang-btn").addEventListener("click", function () {
