@@ -120,36 +120,12 @@ def _states(runtime) -> np.ndarray:
     return sensor_states(snap["value"].to_numpy(), snap["quality"].to_numpy(), _thresholds(runtime))
 
 
-def _parents(runtime) -> dict[str, str]:
-    cache = getattr(runtime, "_area_parents", None)
-    if cache is None:
-        cache = area_parents(runtime.registry)
-        runtime._area_parents = cache
-    return cache
-
-
 def _thresholds(runtime) -> np.ndarray:
     cache = getattr(runtime, "_alarm_at", None)
     if cache is None:
         cache = alarm_thresholds(runtime.registry.sensors)
         runtime._alarm_at = cache
     return cache
-
-
-def area_parents(registry) -> dict[str, str]:
-    """Each area's enclosing area: grid → community → street (the district)."""
-    grids = registry.grids
-    communities = registry.layers["communities"]
-    return {
-        **dict(zip(grids["grid_id"].astype(str), grids["community_id"].astype(str), strict=True)),
-        **dict(
-            zip(
-                communities["community_id"].astype(str),
-                communities["street_id"].astype(str),
-                strict=True,
-            )
-        ),
-    }
 
 
 def people_warned(warnings: Iterable[dict[str, Any]], parents: dict[str, str]) -> int:
@@ -195,7 +171,8 @@ def kpis(runtime, now: float, desk: Any = None) -> dict[str, Any]:
         ``sensors_total``, ``devices``/``devices_offline``, ``tickets_open`` and
         ``tickets_overdue`` (:meth:`twin.events.tickets.TicketStore.wall_counts`; ``None``
         without an event store), ``people_warned`` (:func:`people_warned`, areas nested by
-        :func:`area_parents`; ``None`` when no warning service runs), ``now`` (epoch s).
+        :meth:`twin.registry.Registry.parent_ids`; ``None`` when no warning service runs),
+        ``now`` (epoch s).
     """
     warnings = active_warnings(runtime.events, now)
     states = np.bincount(_states(runtime), minlength=len(SENSOR_STATES))
@@ -211,7 +188,7 @@ def kpis(runtime, now: float, desk: Any = None) -> dict[str, Any]:
         "tickets_open": None if tickets is None else tickets["open"],
         "tickets_overdue": None if tickets is None else tickets["overdue"],
         "people_warned": (
-            people_warned(warnings, _parents(runtime))
+            people_warned(warnings, runtime.registry.parent_ids())
             if getattr(runtime, "warnings", None) is not None
             else None
         ),

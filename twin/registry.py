@@ -167,6 +167,19 @@ class Registry:
             "address_en": str(a["text_en"]),
         }
 
+    def parent_ids(self) -> dict[str, str]:
+        """Each node's parent id in the hierarchy (community → street, grid → community,
+        micro-grid → grid, building → micro-grid; cached)."""
+        key = ("parents",)
+        if key not in self._cache:
+            parents: dict[str, str] = {}
+            for layer, column in CHILD_OF.values():
+                frame = self.layers[layer]
+                ids = frame[LAYERS[layer].id_column].astype(str)
+                parents.update(zip(ids, frame[column].astype(str), strict=True))
+            self._cache[key] = parents
+        return self._cache[key]
+
     def children(self, level: str, parent_id: str) -> gpd.GeoDataFrame:
         """The direct children of a hierarchy node.
 
