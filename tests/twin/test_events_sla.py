@@ -87,8 +87,14 @@ def test_wall_counts_open_and_overdue_tickets_from_the_running_clocks(store, clo
     t = store.create(source="report", type="water", level="red", grid_code="g1", actor=OP)
     other = store.create(source="report", type="water", level="blue", grid_code="g1", actor=OP)
     # a scheduled patrol round is routine work: the wall screen does not count it
-    store.create(source="inspection", type="general", level="blue", grid_code="g1", actor=OP)
+    store.create(source="inspection", type="general", level="blue", grid_code="g1", actor=OP,
+                 source_ref="insp:B1:2026-11:1")  # fmt: skip
     assert store.wall_counts(t0) == {"open": 2, "overdue": 0}
+    # a hazard found on a round is an incident
+    hazard = store.create(source="inspection", type="fire", level="blue", grid_code="g1",
+                          actor=OP, source_ref="hazard:insp:B1:2026-11:1")  # fmt: skip
+    assert store.wall_counts(t0) == {"open": 3, "overdue": 0}
+    store.transition(hazard.id, "dismiss", actor=OP)
     assert store.wall_counts(t0 + 299) == {"open": 2, "overdue": 0}
     assert store.wall_counts(t0 + 300) == {"open": 2, "overdue": 1}  # escalated now, too
     fire(store, t0 + 300)  # fired timers still count until the milestone is reached

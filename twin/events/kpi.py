@@ -1,9 +1,10 @@
 """Figures for leaders: hazards found vs handled, handling rate, and response times.
 
 Grouped by any of type, grid, community and ISO week of creation. Found = tickets that are
-neither merged duplicates nor dismissed false reports; handled = found tickets that reached
-resolved, verified or closed; times are means from creation over the found tickets that
-reached dispatched, accepted, on site and closed [s].
+neither merged duplicates nor dismissed false reports nor scheduled inspection rounds (routine
+work, counted apart by :func:`inspection_figures`; a hazard found on a round is found);
+handled = found tickets that reached resolved, verified or closed; times are means from
+creation over the found tickets that reached dispatched, accepted, on site and closed [s].
 
 Two ways to the same numbers, both SQL aggregates through SQLAlchemy:
 :func:`kpi_figures` sums the ``kpi_rollup`` table, which every ticket change keeps exact in
@@ -22,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from twin.events.lifecycle import HANDLED_STATES
-from twin.events.models import KpiRollup, Ticket
+from twin.events.models import KpiRollup, Ticket, is_round, not_round_clause, round_clause
 
 NOT_FOUND_STATES = ("merged", "dismissed")
 #: group key → (ticket column, rollup column)
@@ -60,7 +61,7 @@ class KpiRow:
 # -- keeping the rollup ---------------------------------------------------------------------
 def contribution(t: Ticket) -> tuple:
     """What one ticket adds to its rollup row, in :data:`SUM_COLUMNS` order."""
-    if t.state in NOT_FOUND_STATES:
+    if t.state in NOT_FOUND_STATES or is_round(t.source, t.source_ref):
         return ZERO
     out: list = [1, int(t.state in HANDLED_STATES)]
     for _, _, column in STEPS:
@@ -115,10 +116,10 @@ def _upsert(dialect: str):
 
 def _ticket_sums():
     """SQL expressions of :func:`contribution`, for aggregating tickets."""
-    found = Ticket.state.not_in(NOT_FOUND_STATES)
+    found = and_(Ticket.state.not_in(NOT_FOUND_STATES), not_round_clause())
     exprs = [
         case((found, 1), else_=0),
-        case((Ticket.state.in_(HANDLED_STATES), 1), else_=0),
+        case((and_(found, Ticket.state.in_(HANDLED_STATES)), 1), else_=0),
     ]
     for _, _, column in STEPS:
         reached = and_(found, getattr(Ticket, column).is_not(None))
@@ -222,11 +223,6 @@ def week_label(yyyyww: int) -> str:
 
 
 # -- inspections done vs due ---------------------------------------------------------------------
-#: ``source_ref`` prefix of a scheduled inspection round (:mod:`twin.events.inspections`); a
-#: hazard found on a round is an inspection-sourced ticket too, but not a round
-INSPECTION_PREFIX = "insp:"
-
-
 @dataclass(frozen=True)
 class InspectionRow:
     """Inspection rounds of one group: due (their slot has started, so the ticket exists),
@@ -265,9 +261,7 @@ def inspection_figures(
     _check(by)
     keys = [GROUPS[k][0] for k in by]
     done = func.sum(case((Ticket.state.in_(HANDLED_STATES), 1), else_=0))
-    stmt = select(*keys, func.count(), done).where(
-        Ticket.source == "inspection", Ticket.source_ref.like(f"{INSPECTION_PREFIX}%")
-    )
+    stmt = select(*keys, func.count(), done).where(round_clause())
     if from_week is not None:
         stmt = stmt.where(Ticket.created_week >= from_week)
     if to_week is not None:

@@ -19,7 +19,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     event,
+    or_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -147,6 +149,33 @@ class Ticket(Base):
             "on_site_at",
             "closed_at",
         ),
+    )
+
+
+#: ``source_ref`` prefix of a scheduled inspection round (:mod:`twin.events.inspections`).
+#: Rounds are routine work, not incidents; a hazard found on a round is an inspection ticket
+#: too (``hazard:<round ref>``), and an incident.
+ROUND_PREFIX = "insp:"
+
+
+def is_round(source: str | None, source_ref: str | None) -> bool:
+    """Whether a ticket with this source is a scheduled inspection round."""
+    return source == "inspection" and (source_ref or "").startswith(ROUND_PREFIX)
+
+
+def round_clause():
+    """SQL condition true of the scheduled inspection rounds (the ``(source, source_ref)``
+    index finds them)."""
+    return and_(Ticket.source == "inspection", Ticket.source_ref.like(f"{ROUND_PREFIX}%"))
+
+
+def not_round_clause():
+    """SQL condition true of every ticket but the scheduled inspection rounds (SQL's ``NOT``
+    of :func:`round_clause` would drop the tickets without a ``source_ref``)."""
+    return or_(
+        Ticket.source != "inspection",
+        Ticket.source_ref.is_(None),
+        Ticket.source_ref.not_like(f"{ROUND_PREFIX}%"),
     )
 
 

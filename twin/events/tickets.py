@@ -42,11 +42,8 @@ from twin.events.lifecycle import (
     check_opaque_ref,
     iso_week,
 )
-from twin.events.models import SlaTimer, Ticket, Transition
+from twin.events.models import SlaTimer, Ticket, Transition, not_round_clause, round_clause
 from twin.events.roles import SCOPES, PermissionDeniedError, can
-
-#: ticket sources the wall screen counts: incidents (warnings, device alarms, reports)
-WALL_SOURCES: tuple[str, ...] = ("warning", "device", "report")
 
 
 class TicketStore:
@@ -334,22 +331,25 @@ class TicketStore:
             return TicketView.of(t)
 
     def list_visible(
-        self, actor: Actor, *, states: Sequence[str] | None = None
+        self, actor: Actor, *, states: Sequence[str] | None = None, rounds: bool | None = None
     ) -> list[TicketView]:
-        """Tickets this actor may see, newest first."""
+        """Tickets this actor may see, newest first; ``rounds`` True: only the scheduled
+        inspection rounds, False: all but them, None: all."""
         if not can(actor.role, "ticket.read"):
             raise PermissionDeniedError(f"role {actor.role!r} may not ticket.read")
         stmt = select(Ticket).order_by(Ticket.id.desc())
         if states:
             stmt = stmt.where(Ticket.state.in_(states))
+        if rounds is not None:
+            stmt = stmt.where(round_clause() if rounds else not_round_clause())
         if SCOPES.get(actor.role) == "own_crew":
             stmt = stmt.where(Ticket.crew_id == actor.crew_id)
         with self.sessions() as s:
             return [TicketView.of(t) for t in s.scalars(stmt)]
 
     def wall_counts(self, now: float | None = None) -> dict[str, int]:
-        """Counts for the wall screen over the incident tickets (:data:`WALL_SOURCES`; the
-        scheduled patrol rounds are routine work, not incidents), no one's details: ``open``
+        """Counts for the wall screen over the incident tickets (all but the scheduled
+        inspection rounds, which are routine work), no one's details: ``open``
         (reported, dispatched, accepted or on site) and ``overdue`` (a running SLA clock whose
         deadline for the next milestone has passed at ``now``, default the store's clock).
 
@@ -357,7 +357,7 @@ class TicketStore:
         ticket keeps the fired timers of its earlier pass, whose deadlines are older.
         """
         now = self.clock() if now is None else now
-        incident = Ticket.source.in_(WALL_SOURCES)
+        incident = not_round_clause()
         with self.sessions() as s:
             n_open = s.scalar(
                 select(func.count())
