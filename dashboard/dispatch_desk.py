@@ -10,7 +10,7 @@ from typing import Any
 import flask
 from sqlalchemy import func, select
 
-from dashboard.i18n_pages import tr
+from dashboard.i18n_pages import ROUND_FACTOR_NAMES, ROUND_LEVEL_NAMES, tr
 from dashboard.pages._access import LEVEL_RANK, id_of, may
 from dashboard.ticket_feed import publish_ticket
 
@@ -70,6 +70,45 @@ def pending_deadlines(store: Any) -> dict[int, float]:
     )
     with store.engine.connect() as conn:
         return {int(tid): float(d) for tid, d in conn.execute(stmt)}
+
+
+def ticket_text(
+    source: str, source_ref: str | None, description: str | None, lang: str,
+    names: dict[str, str] | None = None,
+) -> str:  # fmt: skip
+    """What a ticket is about, for people: its description, except that a scheduled inspection
+    round (stored as ``level L inspection k/n: factor+points, …``) is told in ``lang`` with the
+    building's name (``names``: building id → name; default the running district's).
+
+    >>> ticket_text("inspection", "insp:B7:2026-11:1",
+    ...             "level 4 inspection 1/1: fire_load+1, fire_resistance+1", "zh",
+    ...             {"B7": "周屋村一巷1号"})
+    '周屋村一巷1号（B7） · 四级管理巡查 第 1/1 次 · 风险因素：火灾荷载 +1、耐火等级 +1'
+    >>> ticket_text("report", "r1", "井盖缺失", "en")
+    '井盖缺失'
+    """
+    from twin.events.inspections import round_info
+
+    info = round_info(source_ref, description) if source == "inspection" else None
+    if info is None:
+        return description or ""
+    if names is None:
+        from dashboard.context import current_context
+
+        registry = current_context().registry
+        names = registry.building_names(lang) if registry is not None else {}
+    name = names.get(info.building_id)
+    place = f"{name}（{info.building_id}）" if lang == "zh" else f"{name} ({info.building_id})"
+    factors = ("、" if lang == "zh" else ", ").join(
+        f"{tr(f, lang, ROUND_FACTOR_NAMES)} +{p}" for f, p in info.reasons
+    )
+    return tr("round_text", lang).format(
+        place=place if name else info.building_id,
+        level=tr(str(info.level), lang, ROUND_LEVEL_NAMES),
+        k=info.k,
+        n=info.per_month,
+        factors=factors or "—",
+    )
 
 
 def suggestion(store: Any, ticket: Any) -> tuple[list[Any], Any]:

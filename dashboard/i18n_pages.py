@@ -15,6 +15,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "deadline": ("剩余时间", "Time left"),
     "overdue": ("已超时", "overdue"),
     "no_tickets": ("没有待办工单", "No open tickets"),
+    "no_data": ("暂无数据", "No data yet"),
+    "round_text": (
+        "{place} · {level}管理巡查 第 {k}/{n} 次 · 风险因素：{factors}",
+        "{place} · level-{level} inspection, round {k} of {n} · risk factors: {factors}",
+    ),
+    "queue_incidents": ("事件工单", "Incidents"),
+    "queue_rounds": ("巡查任务", "Inspection rounds"),
+    "queue_all": ("全部", "All"),
+    "queue_more": (
+        "另有 {n} 条未列出（按紧急程度只列前 {limit} 条）",
+        "{n} more not listed (the {limit} most urgent are shown)",
+    ),
     "select_ticket": ("点击队列中的工单查看详情", "Pick a ticket in the queue"),
     "suggested": ("建议队伍", "Suggested crew"),
     "travel": ("路程", "travel"),
@@ -67,12 +79,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "league": ("网格排行（只读）", "Grid league table (read only)"),
     "csv": ("导出 CSV", "Export CSV"),
     "uptime": ("传感器在线率", "Sensor uptime"),
-    "no_data": ("暂无数据", "No data yet"),
     "inspections_na": ("巡查数据尚不可用", "Inspections not available yet"),
     # scenarios
     "scenarios_title": ("情景推演", "Scenarios"),
     "scenario": ("情景", "Scenario"),
     "rain_scale": ("雨量倍数", "Rain scale"),
+    "duration_min": ("时长（分钟）", "Duration (min)"),
+    "return_period": ("重现期（年）", "Return period (years)"),
     "wind": ("风速 m/s", "Wind m/s"),
     "ignition": ("起火建筑", "Ignition building"),
     "run": ("运行", "Run"),
@@ -115,6 +128,20 @@ TYPE_NAMES = {
     "medical": ("医疗", "medical"),
     "general": ("综合", "general"),
 }
+
+
+#: the factors of a building's inspection score (:mod:`twin.events.inspections`)
+ROUND_FACTOR_NAMES = {
+    "fire_load": ("火灾荷载", "fire load"),
+    "use": ("人员难以自行疏散", "occupants who cannot self-evacuate"),
+    "age": ("建筑年代", "building age"),
+    "fire_resistance": ("耐火等级", "fire resistance"),
+    "occupancy": ("人员密集", "occupancy"),
+    "vulnerable": ("独居老人与残障人士", "vulnerable residents"),
+    "past_hazards": ("既往隐患", "past hazards"),
+}
+#: management levels 1-4 of the inspection rule
+ROUND_LEVEL_NAMES = {"1": ("一级", "1"), "2": ("二级", "2"), "3": ("三级", "3"), "4": ("四级", "4")}
 
 
 def tr(key: str, lang: str = "zh", table: dict[str, tuple[str, str]] | None = None) -> str:

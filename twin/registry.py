@@ -180,6 +180,17 @@ class Registry:
             self._cache[key] = parents
         return self._cache[key]
 
+    def building_names(self, lang: str = "zh") -> dict[str, str]:
+        """Building id → its name (``name_zh`` or ``name_en``; cached per language)."""
+        key = ("building_names", lang)
+        if key not in self._cache:
+            column = "name_zh" if lang == "zh" else "name_en"
+            frame = self.buildings
+            self._cache[key] = dict(
+                zip(frame["building_id"].astype(str), frame[column].astype(str), strict=True)
+            )
+        return self._cache[key]
+
     def children(self, level: str, parent_id: str) -> gpd.GeoDataFrame:
         """The direct children of a hierarchy node.
 

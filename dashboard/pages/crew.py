@@ -22,6 +22,7 @@ import pydeck as pdk
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 from sqlalchemy import select
 
+from dashboard.dispatch_desk import ticket_text
 from dashboard.i18n_pages import LEVEL_NAMES, STATE_NAMES, TYPE_NAMES, tr
 from dashboard.pages._access import denied, lang_of, may_open, page_principal, ticket_store
 from dashboard.ticket_feed import live_watch, register_live_watch
@@ -87,7 +88,7 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
 def ticket_card(t: Any, lang: str) -> html.Article:
     """One ticket: what, where, and the next step as a big button (resolve with note + photo)."""
     action = NEXT_ACTION.get(t.state)
-    where = t.description or ""
+    what = ticket_text(t.source, t.source_ref, t.description, lang)
     body: list[Any] = [
         html.H2(
             [
@@ -95,7 +96,7 @@ def ticket_card(t: Any, lang: str) -> html.Article:
                 f" {tr(t.type, lang, TYPE_NAMES)} · {t.grid_code}",
             ]
         ),
-        html.P(where, className="st-where"),
+        html.P(what, className="st-where"),
         html.P(tr(t.state, lang, STATE_NAMES), className="st-tcard-state"),
     ]
     # every step is on the card; the page script reveals the next one right after a tap, so

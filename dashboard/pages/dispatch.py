@@ -12,6 +12,7 @@ Escalate raises the ticket one stage (supervisor, then next level) with the note
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -27,6 +28,7 @@ from dashboard.dispatch_desk import (
     pending_deadlines,
     sort_queue,
     suggestion,
+    ticket_text,
 )
 from dashboard.i18n_pages import LEVEL_NAMES, STATE_NAMES, TYPE_NAMES, tr
 from dashboard.pages._access import (
@@ -50,6 +52,13 @@ POLL_MS = 4000
 QUEUE_STATES = ("reported", "dispatched", "accepted", "on_site", "resolved", "verified")
 #: closed tickets kept at the bottom of the queue, newest first
 RECENT_CLOSED = 10
+#: what the queue lists → ``rounds`` of ``TicketStore.list_visible``: incidents (the default:
+#: warnings, device alarms, reports, hazards found on rounds), the scheduled inspection rounds
+#: (routine work: a month of them is thousands of tickets), or both
+QUEUE_KINDS = {"incidents": False, "rounds": True, "all": None}
+#: rows drawn at most, the most urgent first; the rest are counted under the table (thousands
+#: of rows every refresh made the page too slow to draw at all)
+QUEUE_ROWS = 200
 #: escalation stage → what the facts line says (zh, en)
 ESCALATION_NAMES = {1: ("已上报主管", "supervisor told"), 2: ("已上报上级", "next level told")}
 
@@ -81,7 +90,20 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
                 className="st-dsp-cols",
                 children=[
                     html.Section(
-                        [html.H2(tr("queue", lang)), html.Div(id="st-dsp-queue")],
+                        [
+                            html.H2(tr("queue", lang)),
+                            dcc.RadioItems(
+                                id="st-dsp-kind",
+                                options=[
+                                    {"label": tr(f"queue_{k}", lang), "value": k}
+                                    for k in QUEUE_KINDS
+                                ],
+                                value="incidents",
+                                inline=True,
+                                className="st-dsp-kind",
+                            ),
+                            html.Div(id="st-dsp-queue"),
+                        ],
                         className="st-dsp-queue",
                     ),
                     html.Section(
@@ -112,10 +134,15 @@ def layout(lang: str = "zh", **_: Any) -> html.Div:
 # -- pure helpers (tested as plain functions) -----------------------------------------------
 
 
-def queue_table(tickets: list[Any], deadlines: dict[int, float], now: float, lang: str):
-    """The queue as an HTML table; rows are buttons selecting the ticket."""
+def queue_table(
+    tickets: list[Any], deadlines: dict[int, float], now: float, lang: str, limit: int = QUEUE_ROWS
+):
+    """The queue as an HTML table of its first ``limit`` tickets (the rest counted under it);
+    rows are buttons selecting the ticket."""
     if not tickets:
         return html.P(tr("no_tickets", lang), className="st-empty")
+    more = len(tickets) - limit
+    tickets = tickets[:limit]
     head = html.Tr(
         [
             html.Th(h)
@@ -149,7 +176,11 @@ def queue_table(tickets: list[Any], deadlines: dict[int, float], now: float, lan
                 ],
             )
         )
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="st-table")
+    table = html.Table([html.Thead(head), html.Tbody(rows)], className="st-table")
+    if more <= 0:
+        return table
+    note = tr("queue_more", lang).format(n=more, limit=limit)
+    return html.Div([table, html.P(note, id="st-dsp-more", className="st-empty")])
 
 
 def history_list(steps: list[Any], lang: str) -> html.Ol:
@@ -185,8 +216,11 @@ def detail_panel(store: Any, ticket: Any, principal: Any, lang: str) -> list[Any
         MAX_ESCALATION,
         TRANSITIONS,
     )
+    from twin.events.models import Ticket
 
     crews, best = suggestion(store, ticket)
+    with store.sessions() as s:  # not in TicketView: free text stays off the lists and feeds
+        description = s.scalar(select(Ticket.description).where(Ticket.id == ticket.id))
     stage = int(getattr(ticket, "escalation", 0) or 0)
     can_escalate = (
         ticket.state in ESCALATABLE_STATES
@@ -223,6 +257,11 @@ def detail_panel(store: Any, ticket: Any, principal: Any, lang: str) -> list[Any
                 ),
             ],
             id="st-dsp-facts",
+        ),
+        html.P(
+            ticket_text(ticket.source, ticket.source_ref, description, lang),
+            id="st-dsp-what",
+            className="st-what",
         ),
         html.P([html.B(tr("suggested", lang) + ": "), sug], id="st-dsp-suggest"),
         dcc.Dropdown(
@@ -313,9 +352,11 @@ def reports_list(store: Any, principal: Any, lang: str):
     Input("st-live-bump", "data"),
     Input("st-dsp-msg", "children"),
     State("st-dsp-lang", "data"),
+    Input("st-dsp-kind", "value"),
 )
-def refresh_queue(_n, _bump, _msg, lang):
-    """The queue (and the reports to triage), re-read from the store."""
+def refresh_queue(_n, _bump, _msg, lang, kind="incidents"):
+    """The queue of ``kind`` (see :data:`QUEUE_KINDS`) and the reports to triage, re-read
+    from the store."""
     lang = lang_of(lang)
     principal = page_principal()
     store = ticket_store()
@@ -323,9 +364,11 @@ def refresh_queue(_n, _bump, _msg, lang):
         return denied(PATH, lang), ""
     if store is None:
         return html.P(tr("not_wired", lang), className="st-na"), ""
-    tickets = in_my_grids(principal, store.list_visible(principal.actor, states=QUEUE_STATES))
+    rounds = QUEUE_KINDS.get(kind, False)
+    visible = functools.partial(store.list_visible, principal.actor, rounds=rounds)
+    tickets = in_my_grids(principal, visible(states=QUEUE_STATES))
     deadlines = pending_deadlines(store)
-    closed = in_my_grids(principal, store.list_visible(principal.actor, states=("closed",)))
+    closed = in_my_grids(principal, visible(states=("closed",)))
     closed = closed[:RECENT_CLOSED]
     ordered = sort_queue(tickets, deadlines) + sorted(closed, key=lambda t: -t.updated_at)
     table = queue_table(ordered, deadlines, time.time(), lang)

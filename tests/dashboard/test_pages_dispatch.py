@@ -223,3 +223,80 @@ def test_crew_cards_redraw_only_when_the_crews_tickets_change(pa, dispatch):
         assert out[0] is not dash.no_update and out[3] != sig
     finally:
         rc.pop()
+
+
+def test_queue_lists_incidents_by_default_and_rounds_on_request(pa, dispatch):
+    incident = _ticket(pa, "W-kind-1", level="orange")
+    round_ = pa.store.create(
+        source="inspection", type="general", level="blue", grid_code="G01",
+        source_ref="insp:B1:2026-11:1",
+    )  # fmt: skip
+    hazard = pa.store.create(
+        source="inspection", type="fire", level="orange", grid_code="G01",
+        source_ref=f"hazard:{round_.ref}",
+    )  # fmt: skip
+    rc = pa.as_user("op")
+    try:
+        shown = {
+            kind: str(dispatch.refresh_queue(1, 0, "", "en", kind)[0])
+            for kind in ("incidents", "rounds", "all")
+        }
+    finally:
+        rc.pop()
+    # a hazard found on a round is an incident; the round itself is routine work
+    assert incident.ref in shown["incidents"] and hazard.ref in shown["incidents"]
+    assert round_.ref not in shown["incidents"]
+    assert round_.ref in shown["rounds"] and incident.ref not in shown["rounds"]
+    assert all(t.ref in shown["all"] for t in (incident, round_, hazard))
+
+
+def test_queue_draws_the_most_urgent_rows_and_counts_the_rest(dispatch):
+    tickets = [
+        SimpleNamespace(id=i, ref=f"T{i:05d}", level="blue", type="general", state="reported",
+                        grid_code="G01", crew_id=None)
+        for i in range(5)
+    ]  # fmt: skip
+    html_ = str(dispatch.queue_table(tickets, {}, 0.0, "en", limit=2))
+    assert html_.count("st-dsp-row") == 2 and "T00000" in html_ and "T00002" not in html_
+    assert "3 more not listed (the 2 most urgent are shown)" in html_
+    assert "st-dsp-more" not in str(dispatch.queue_table(tickets, {}, 0.0, "en", limit=5))
+
+
+def test_detail_tells_what_a_ticket_is_about_and_names_a_rounds_building(pa, dispatch):
+    round_ = pa.store.create(
+        source="inspection", type="fire", level="blue", grid_code="G01", node="J02",
+        source_ref="insp:B0002:2026-11:2",
+        description="level 2 inspection 2/3: fire_load+2, age+2, vulnerable+1",
+    )  # fmt: skip
+    report = pa.store.create(
+        source="report", type="water", level="blue", grid_code="G01", node="J02",
+        source_ref="R-what-1", description="water over the kerb at the school gate",
+    )  # fmt: skip
+    rc = pa.as_user("op")
+    try:
+        zh = str(dispatch.show_detail(round_.ref, "", 0, 0, "zh")[0])
+        en = str(dispatch.show_detail(round_.ref, "", 0, 0, "en")[0])
+        rep = str(dispatch.show_detail(report.ref, "", 0, 0, "en")[0])
+    finally:
+        rc.pop()
+    assert "东江大道4号楼（B0002） · 二级管理巡查 第 2/3 次" in zh
+    assert "风险因素：火灾荷载 +2、建筑年代 +2、独居老人与残障人士 +1" in zh
+    assert "No. 4 Dongjiang Avenue (B0002) · level-2 inspection, round 2 of 3" in en
+    assert "risk factors: fire load +2, building age +2, vulnerable residents +1" in en
+    assert "level 2 inspection" not in zh and "water over the kerb at the school gate" in rep
+
+
+def test_crew_card_of_a_round_names_the_building_in_the_crews_language(pa):
+    from tests.dashboard.pages_app import page_module
+
+    row = SimpleNamespace(
+        ref="T-card", level="blue", type="fire", grid_code="G01", state="dispatched",
+        source="inspection", source_ref="insp:B0001:2026-11:1",
+        description="level 4 inspection 1/1: fire_load+1",
+    )  # fmt: skip
+    rc = pa.as_user("crew1")
+    try:
+        zh = str(page_module("crew").ticket_card(row, "zh"))
+    finally:
+        rc.pop()
+    assert "东江大道2号楼（B0001） · 四级管理巡查 第 1/1 次 · 风险因素：火灾荷载 +1" in zh

@@ -29,15 +29,16 @@ hazard found on an inspection becomes its own ticket (:func:`report_hazard`,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from twin.events.lifecycle import SYSTEM, Actor, TicketView
-from twin.events.models import Crew, Ticket
+from twin.events.models import ROUND_PREFIX, Crew, Ticket, not_round_clause, round_clause
 from twin.events.tickets import TicketStore
 
 FIRE_LOAD_POINTS = {"warehouse": 3, "industrial": 3, "market": 3, "commercial": 2, "mixed": 2,
@@ -48,8 +49,6 @@ FREQUENCY = {1: 4, 2: 3, 3: 2, 4: 1}
 #: lowest score of levels 1, 2, 3 (below the last: level 4)
 LEVEL_FLOORS = ((9, 1), (6, 2), (3, 3))
 YEAR_S = 365.25 * 86_400.0
-#: ``source_ref`` prefix of scheduled inspection rounds (hazards found on them: ``hazard:``)
-ROUND_PREFIX = "insp:"
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,44 @@ class RiskGrade:
     level: int
     per_month: int
     reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """What a round's ticket says: building, management level, which of the month's rounds,
+    and the score's factors (``(factor, points)``, factors as in the module table)."""
+
+    building_id: str
+    level: int
+    k: int
+    per_month: int
+    reasons: tuple[tuple[str, int], ...]
+
+
+def round_description(grade: RiskGrade, k: int) -> str:
+    """The ticket text of round ``k`` (1-based) of a building (parsed by :func:`round_info`)."""
+    return f"level {grade.level} inspection {k}/{grade.per_month}: " + ", ".join(grade.reasons)
+
+
+_ROUND_TEXT = re.compile(r"level (\d) inspection (\d+)/(\d+):\s*(.*)")
+_REASON = re.compile(r"([a-z_]+)\+(\d+)")
+
+
+def round_info(source_ref: str | None, description: str | None) -> RoundInfo | None:
+    """The parts of a round's ticket, or None if it is not a round (or its text is not
+    :func:`round_description`'s).
+
+    >>> round_info("insp:B7:2026-11:2", "level 3 inspection 2/2: fire_load+1, age+2")
+    RoundInfo(building_id='B7', level=3, k=2, per_month=2, reasons=(('fire_load', 1), ('age', 2)))
+    """
+    if not (source_ref or "").startswith(ROUND_PREFIX):
+        return None
+    m = _ROUND_TEXT.fullmatch((description or "").strip())
+    building = source_ref[len(ROUND_PREFIX) :].rsplit(":", 2)[0]
+    if m is None or not building:
+        return None
+    reasons = tuple((f, int(p)) for f, p in _REASON.findall(m.group(4)))
+    return RoundInfo(building, int(m.group(1)), int(m.group(2)), int(m.group(3)), reasons)
 
 
 def _step(value: float, high: float, low: float) -> int:
@@ -116,12 +153,7 @@ def hazard_counts(
     Every ticket counts but the inspection rounds themselves: hazards found on an inspection
     (``hazard:`` refs) are past hazards too.
     """
-    not_a_round = or_(
-        Ticket.source != "inspection",
-        Ticket.source_ref.is_(None),
-        Ticket.source_ref.not_like(f"{ROUND_PREFIX}%"),
-    )
-    where = [Ticket.created_at >= since, not_a_round, Ticket.lon.is_not(None)]
+    where = [Ticket.created_at >= since, not_round_clause(), Ticket.lon.is_not(None)]
     if until is not None:
         where.append(Ticket.created_at < until)
     with store.sessions() as s:
@@ -205,8 +237,7 @@ def generate_inspections(
                 node=None if pd.isna(b.get("node")) else str(b.get("node")),
                 lon=lon,
                 lat=lat,
-                description=f"level {grade.level} inspection {k + 1}/{grade.per_month}: "
-                + ", ".join(grade.reasons),
+                description=round_description(grade, k + 1),
                 actor=actor,
             )
             if assign:
@@ -239,11 +270,7 @@ def assign_waiting(
     with store.sessions() as s:
         ids = s.scalars(
             select(Ticket.id)
-            .where(
-                Ticket.source == "inspection",
-                Ticket.state == "reported",
-                Ticket.source_ref.like(f"{ROUND_PREFIX}%"),
-            )
+            .where(round_clause(), Ticket.state == "reported")
             .order_by(Ticket.created_at, Ticket.id)
             .limit(limit)
         ).all()
