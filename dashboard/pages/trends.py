@@ -222,7 +222,10 @@ def build_figures(data: dict[str, pd.DataFrame], lang: str) -> dict[str, go.Figu
     grid = data["grid"]
     figs["rate"] = go.Figure(
         [go.Bar(x=list(grid.get("grid", [])), y=[100 * v for v in grid.get("handling_rate", [])])],
-        layout={"title": f"{tr('handling_rate', lang)} (%) · {tr('grid', lang)}"},
+        layout={
+            "title": f"{tr('handling_rate', lang)} (%) · {tr('grid', lang)}",
+            "yaxis": {"range": [0, 100]},
+        },
     )
     typ = data["type"]
     names = [tr(t, lang, TYPE_NAMES) for t in typ.get("type", [])]
@@ -250,7 +253,21 @@ def build_figures(data: dict[str, pd.DataFrame], lang: str) -> dict[str, go.Figu
     figs["inspections"] = inspection_figure(data["inspections"], lang)
     for fig in figs.values():
         fig.update_layout(margin={"l": 40, "r": 10, "t": 40, "b": 40}, height=300)
+        if not _has_values(fig):  # say so, rather than draw empty axes from -1 to 1
+            fig.update_layout(
+                xaxis={"visible": False},
+                yaxis={"visible": False},
+                annotations=[
+                    {"text": tr("no_data", lang), "showarrow": False, "font": {"size": 16},
+                     "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
+                ],
+            )  # fmt: skip
     return figs
+
+
+def _has_values(fig: go.Figure) -> bool:
+    """Whether any trace of ``fig`` has a number to draw (None and NaN are gaps)."""
+    return any(v is not None and v == v for trace in fig.data for v in (trace.y or ()))
 
 
 def inspection_figure(insp: pd.DataFrame, lang: str) -> go.Figure:

@@ -133,3 +133,14 @@ def test_inspections_chart_shows_due_done_and_share(world):
     assert list(done.y) == [4, 2] and list(share.y) == [100.0, 40.0] and share.yaxis == "y2"
     assert fig.layout.title.text == "Inspections done vs due"
     assert "inspections" in trends.CHARTS  # a graph, a PNG button and a CSV button each
+
+
+def test_a_chart_without_numbers_says_so_and_rates_read_0_to_100(world):
+    pa, trends = world
+    data = trends.trend_data(pa.store, None, pa.app.server.config["STREETTWIN"].registry, 52, "")
+    figs = trends.build_figures(data, "zh")
+    assert figs["rate"].layout.yaxis.range == (0, 100)
+    assert not figs["week"].layout.annotations  # it has numbers
+    # no inspection rounds in this store: a note instead of axes from -1 to 1
+    (note,) = figs["inspections"].layout.annotations
+    assert note.text == "暂无数据" and figs["inspections"].layout.yaxis.visible is False
