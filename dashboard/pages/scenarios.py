@@ -66,8 +66,15 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
         for b in registry.buildings.itertuples()
     ]
 
-    def field(label: str, comp: Any) -> html.Div:
-        return html.Div([html.Label(label), comp])
+    chosen = (
+        file if file in {p.name for p in files} else (files[0].name if files else None)
+    )  # fmt: skip
+    shown = scenario_fields(chosen)
+
+    def field(label: str, comp: Any, fid: str | None = None) -> html.Div:
+        if fid is None:
+            return html.Div([html.Label(label), comp])
+        return html.Div([html.Label(label), comp], id=fid, hidden=shown["hidden"][fid])
 
     return html.Div(
         className="st-wp st-scenarios",
@@ -82,18 +89,38 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
                         tr("scenario", lang),
                         dcc.Dropdown(
                             id="st-sc-file",
-                            options=[{"label": p.stem, "value": p.name} for p in files],
-                            value=file
-                            if file in {p.name for p in files}
-                            else (files[0].name if files else None),
+                            options=[
+                                {"label": scenario_label(p, lang), "value": p.name} for p in files
+                            ],
+                            value=chosen,
                             clearable=False,
                         ),
                     ),
-                    field("min", dcc.Input(id="st-sc-duration", type="number", min=5, step=5)),
-                    field("T (y)", dcc.Input(id="st-sc-return", type="number", min=1, step=1)),
+                    field(
+                        tr("duration_min", lang),
+                        dcc.Input(
+                            id="st-sc-duration",
+                            type="number",
+                            min=5,
+                            step=5,
+                            placeholder=shown["duration"],
+                        ),
+                    ),  # fmt: skip
+                    field(
+                        tr("return_period", lang),
+                        dcc.Input(
+                            id="st-sc-return",
+                            type="number",
+                            min=1,
+                            step=1,
+                            placeholder=shown["return"],
+                        ),
+                        "st-sc-f-return",
+                    ),  # fmt: skip
                     field(
                         tr("rain_scale", lang),
                         dcc.Input(id="st-sc-scale", type="number", value=1.0, min=0.1, step=0.1),
+                        "st-sc-f-scale",
                     ),  # fmt: skip
                     field(
                         tr("ignition", lang),
@@ -102,10 +129,19 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
                             options=buildings,
                             value=buildings[0]["value"] if buildings else None,
                         ),
+                        "st-sc-f-ignition",
                     ),  # fmt: skip
                     field(
-                        tr("wind", lang), dcc.Input(id="st-sc-wind", type="number", min=0, step=0.5)
-                    ),
+                        tr("wind", lang),
+                        dcc.Input(
+                            id="st-sc-wind",
+                            type="number",
+                            min=0,
+                            step=0.5,
+                            placeholder=shown["wind"],
+                        ),
+                        "st-sc-f-wind",
+                    ),  # fmt: skip
                     html.Button(tr("run", lang), id="st-sc-run", className="st-btn", n_clicks=0),
                 ],
             ),
@@ -176,7 +212,71 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
     )
 
 
+# -- the inputs a scenario takes --------------------------------------------------------------
+#: input fields (the ids of their boxes) → the hazards they change
+FIELD_HAZARDS = {
+    "st-sc-f-return": ("flood",),
+    "st-sc-f-scale": ("flood",),
+    "st-sc-f-ignition": ("fire",),
+    "st-sc-f-wind": ("fire",),
+}
+
+
+def _load(file_name: str | None) -> Any:
+    from sim.scenario.spec import ScenarioError, load_scenario
+
+    path = SCENARIOS_DIR / str(file_name or "")
+    if not file_name or path.parent != SCENARIOS_DIR or not path.exists():
+        return None
+    try:
+        return load_scenario(path)
+    except ScenarioError:
+        return None
+
+
+def scenario_label(path: Any, lang: str) -> str:
+    """A scenario's name in the page's language (``name_zh`` on Chinese pages, when given)."""
+    sc = _load(path.name)
+    if sc is None:
+        return path.stem
+    return (sc.name_zh or sc.name) if lang == "zh" else sc.name
+
+
+def scenario_fields(file_name: str | None) -> dict[str, Any]:
+    """What the inputs show for a scenario file: the file's own values as placeholders (an
+    empty input keeps them) and which input boxes apply (``hidden``: box id → bool).
+
+    A return period applies to a Chicago design storm only; rain scale to floods; the
+    ignition building and wind to fires.
+    """
+    sc = _load(file_name)
+    hazard = sc.hazard if sc is not None else ""
+    rain = sc.flood.rain if sc is not None and sc.flood is not None else None
+    chicago = rain is not None and rain.kind == "chicago"
+    hidden = {fid: hazard not in hz for fid, hz in FIELD_HAZARDS.items()}
+    hidden["st-sc-f-return"] = not chicago
+    return {
+        "duration": "" if sc is None else f"{sc.duration_s / 60:g}",
+        "return": f"{rain.return_period_y:g}" if chicago else "",
+        "wind": f"{sc.fire.wind_speed_m_s:g}" if sc is not None and sc.fire else "",
+        "hidden": hidden,
+    }
+
+
 # -- callbacks ------------------------------------------------------------------------------------
+@callback(
+    Output("st-sc-duration", "placeholder"),
+    Output("st-sc-return", "placeholder"),
+    Output("st-sc-wind", "placeholder"),
+    *(Output(fid, "hidden") for fid in FIELD_HAZARDS),
+    Input("st-sc-file", "value"),
+)
+def on_file(file_name):
+    """Another scenario chosen: its values as placeholders, and only the inputs it takes."""
+    shown = scenario_fields(file_name)
+    return shown["duration"], shown["return"], shown["wind"], *shown["hidden"].values()
+
+
 def run_request(file_name, duration_min, return_period_y, rain_scale, ignition, wind, principal):
     """Check the caller and the inputs, then start the run; returns (job or None, message)."""
     from sim.scenario.run import Perturbation

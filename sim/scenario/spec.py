@@ -3,6 +3,7 @@
 A scenario file (``data/scenarios/*.toml``) names a hazard and its parameters::
 
     name = "50-year rainstorm"
+    name_zh = "50年一遇暴雨"          # optional: the name on Chinese pages
     hazard = "flood"                 # flood | fire | crowd | utility
     duration_min = 120
     start_state = "baseline"         # or a saved snapshot (NetCDF), relative to the file
@@ -36,7 +37,7 @@ RAIN_KINDS = ("chicago", "uniform", "hyetograph")
 MM_H = 1.0 / 3.6e6  # 1 mm/h in m s-1
 
 _TOP_KEYS = {
-    "name", "description", "hazard", "duration_min", "start_state",
+    "name", "name_zh", "description", "hazard", "duration_min", "start_state",
     "flood", "fire", "crowd", "faults", "ensemble", "seed",
 }  # fmt: skip
 
@@ -156,6 +157,7 @@ class Scenario:
     name: str
     hazard: str
     duration_s: float
+    name_zh: str = ""
     start_state: str = "baseline"
     description: str = ""
     seed: int = 0
@@ -286,6 +288,7 @@ def parse_scenario(data: dict[str, Any], file: str | Path = "<scenario>") -> Sce
         name=name,
         hazard=hazard,
         duration_s=duration_s,
+        name_zh=c.string(data, "name_zh", default=""),
         start_state=start,
         description=str(data.get("description", "")),
         seed=seed,

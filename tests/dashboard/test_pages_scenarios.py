@@ -196,3 +196,25 @@ def test_compare_table_shows_baseline_scenario_and_difference(registry):
     dashed = [t for t in fig.data if t.line.dash == "dash"]
     assert len(dashed) == len(fig.data) // 2 and max(dashed[0].y) == 0.0
     assert max(fig.data[0].y) > 0.0
+
+
+def test_inputs_follow_the_chosen_scenario_and_its_names_the_pages_language(tmp_path):
+    from tests.dashboard.pages_app import build_pages_app, page_module
+
+    build_pages_app(tmp_path)
+    scenarios = page_module("scenarios")
+    # a Chicago design storm: its duration and return period as placeholders, rain inputs only
+    dur, ret, wind, *hidden = scenarios.on_file("rainstorm_50y.toml")
+    assert (dur, ret, wind) == ("150", "50", "")
+    assert dict(zip(scenarios.FIELD_HAZARDS, hidden, strict=True)) == {
+        "st-sc-f-return": False, "st-sc-f-scale": False,
+        "st-sc-f-ignition": True, "st-sc-f-wind": True,
+    }  # fmt: skip
+    # a fire: the ignition building and the file's wind; a uniform storm takes no return period
+    assert scenarios.on_file("fire_wind.toml")[:3] == ("60", "", "6")
+    assert scenarios.on_file("fire_wind.toml")[3:] == (True, True, False, False)
+    assert scenarios.on_file("storm_100mm_1h.toml")[3] is True
+    assert scenarios.on_file("../../etc/passwd")[:3] == ("", "", "")
+    fire = scenarios.SCENARIOS_DIR / "fire_wind.toml"
+    assert scenarios.scenario_label(fire, "zh") == "B000469起火，东北风 6 m/s"
+    assert scenarios.scenario_label(fire, "en") == "Fire in B000469, NE wind 6 m/s"
