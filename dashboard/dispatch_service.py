@@ -297,7 +297,8 @@ class DispatchService:
         if grid is None:
             return None
         level = event.get("level") if event.get("level") in LEVELS else "yellow"
-        return self.store.create(
+        headline = str(event.get("headline_zh") or event.get("headline_en") or "")[:500]
+        view = self.store.create(
             source="warning",
             source_ref=str(wid),
             type=HAZARD_TYPE.get(str(event.get("hazard", "")), "general"),
@@ -307,8 +308,13 @@ class DispatchService:
             node=None if lon is None else self.nearest_road_node(float(lon), float(lat)),
             lon=None if lon is None else float(lon),
             lat=None if lat is None else float(lat),
-            description=str(event.get("headline_zh") or event.get("headline_en") or "")[:500],
+            description=headline,
         )
+        # the warning was raised (yellow → red): its open ticket follows, with red's deadlines
+        if self.store.raise_level(view.id, level, description=headline) is not None:
+            view = self.store.get(view.id)
+            self.publish(view, "relevel")
+        return view
 
     def crews(self) -> list[CrewInfo]:
         return load_crews(self.store.sessions)

@@ -126,6 +126,13 @@ def test_device_offline_and_warning_events_open_one_ticket_each(dispatch_app, re
                       "area_id": "G03", "lon": LON, "lat": LAT})  # fmt: skip
     assert (w.source, w.type, w.level, w.grid_code) == ("warning", "water", "red", "G03")
     assert svc.on_event({"type": "warning", "id": "W2", "status": "cancelled"}) is None
+    # a warning raised from yellow to orange: the same ticket, raised, with the new headline
+    w3 = {"type": "warning", "id": "W3", "hazard": "flood", "level": "yellow", "area_id": "G03",
+          "lon": LON, "lat": LAT, "headline_zh": "积水黄色预警"}  # fmt: skip
+    first = svc.on_event(w3)
+    raised = svc.on_event({**w3, "level": "orange", "headline_zh": "积水橙色预警"})
+    assert raised.id == first.id and (first.level, raised.level) == ("yellow", "orange")
+    assert svc.on_event({**w3, "level": "yellow"}).level == "orange"  # never lowered
 
 
 def test_runtime_events_reach_the_store_through_the_listener(dispatch_app, registry):

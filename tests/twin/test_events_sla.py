@@ -107,3 +107,36 @@ def test_wall_counts_open_and_overdue_tickets_from_the_running_clocks(store, clo
     assert store.wall_counts(t0 + 600) == {"open": 1, "overdue": 1}
     assert store.wall_counts() == store.wall_counts(clock())  # default: the store's clock
     assert store.wall_counts(t0 + 10**6) == {"open": 1, "overdue": 1}  # the round never counts
+
+
+def test_a_raised_warning_raises_its_ticket_and_tightens_the_running_clock(store, clock):
+    # yellow water: dispatch within 1800 s; raised to red at t0+100: within 300 s of t0
+    from twin.events.tickets import RELEVEL
+
+    t0 = clock()
+    t = store.create(source="warning", source_ref="W-9", type="water", level="yellow",
+                     grid_code="g1", actor=OP, description="积水黄色预警")  # fmt: skip
+    clock.advance(100)
+    step = store.raise_level(t.id, "red", description="积水红色预警")
+    assert (step.action, step.from_state, step.to_state, step.note) == (
+        RELEVEL,
+        "reported",
+        "reported",
+        "yellow → red",
+    )
+    view = store.get(t.id)
+    assert (view.level, view.version) == ("red", 2)
+    assert [h.action for h in store.history(t.id)] == ["create", RELEVEL]
+    assert fire(store, t0 + 179) == []
+    assert fire(store, t0 + 180) == [("remind", 0, "dispatched", "operator")]
+    assert fire(store, t0 + 300) == [("escalate", 1, "dispatched", "manager")]
+    assert fire(store, t0 + 1800) == [("escalate", 2, "dispatched", "leader")]  # t0+900
+    # never lowered; a repeated warning of the same level changes nothing
+    assert store.raise_level(t.id, "orange") is None
+    assert store.raise_level(t.id, "red") is None
+    assert store.get(t.id).version == view.version
+    # a warning raised after its ticket was closed leaves the closed ticket alone
+    done = store.create(source="warning", source_ref="W-10", type="water", level="blue",
+                        grid_code="g1", actor=OP)  # fmt: skip
+    store.transition(done.id, "dismiss", actor=OP)
+    assert store.raise_level(done.id, "red") is None and store.get(done.id).level == "blue"

@@ -45,6 +45,9 @@ from twin.events.lifecycle import (
 from twin.events.models import SlaTimer, Ticket, Transition, not_round_clause, round_clause
 from twin.events.roles import SCOPES, PermissionDeniedError, can
 
+#: the history step of a raised level (:meth:`TicketStore.raise_level`)
+RELEVEL = "relevel"
+
 
 class TicketStore:
     """Tickets on the event store: create, transition, read; every change audited.
@@ -189,6 +192,55 @@ class TicketStore:
         now = self.clock()
         with self.engine.begin() as conn:
             return writepath.apply_batch(conn, requests, now, self.policy)
+
+    # -- a raised warning -------------------------------------------------------------------
+    def raise_level(
+        self,
+        ticket_id: int,
+        level: str,
+        *,
+        actor: Actor = SYSTEM,
+        description: str | None = None,
+    ) -> TransitionView | None:
+        """Raise an open ticket's level (its warning was raised, say yellow → red); never lowers.
+
+        The level and (if given) the description change, a ``relevel`` step (from = to = the
+        state, note ``"yellow → red"``) and an audit row are written, and the running SLA
+        clock is planned again with the higher level's limits from the same base: a red
+        warning's ticket must be dispatched within red's time, not the yellow it started at
+        (a deadline already passed fires at once). All in one transaction.
+
+        Returns
+        -------
+        TransitionView or None
+            The committed step; None when ``level`` is not higher or the ticket is not open.
+        """
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}; choose from {', '.join(LEVELS)}")
+        if not can(actor.role, "ticket.create"):
+            raise PermissionDeniedError(f"role {actor.role!r} may not raise a ticket's level")
+        now = self.clock()
+        with self.sessions() as s, s.begin():
+            t = s.get(Ticket, ticket_id, with_for_update=True)
+            if t is None:
+                raise TicketNotFoundError(f"no ticket {ticket_id}")
+            if t.state not in OPEN_STATES or LEVELS.index(level) <= LEVELS.index(t.level):
+                return None
+            before = t.level
+            t.level, t.version, t.updated_at = level, t.version + 1, now
+            if description:
+                t.description = description
+            step = _transition(t, t.version, RELEVEL, t.state, t.state, actor, now,
+                               f"{before} → {level}")  # fmt: skip
+            s.add(step)
+            sla.cancel_pending(s, t.id, now)
+            sla.schedule(s, t, now, self.policy)
+            self._audit(s, actor, RELEVEL, t, now, {"from": before, "to": level})
+            return TransitionView(
+                ticket_id=t.id, seq=step.seq, action=RELEVEL, from_state=t.state,
+                to_state=t.state, actor=actor.user, actor_role=actor.role, at=now,
+                note=step.note, crew_id=t.crew_id,
+            )  # fmt: skip
 
     # -- escalation ------------------------------------------------------------------------
     def escalate(
