@@ -84,6 +84,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scenarios_title": ("情景推演", "Scenarios"),
     "scenario": ("情景", "Scenario"),
     "rain_scale": ("雨量倍数", "Rain scale"),
+    "run_to_see": ("选择情景并点击“运行”后在此显示影响", "Run a scenario to see its impact here"),
     "duration_min": ("时长（分钟）", "Duration (min)"),
     "return_period": ("重现期（年）", "Return period (years)"),
     "wind": ("风速 m/s", "Wind m/s"),

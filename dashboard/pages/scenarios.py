@@ -179,7 +179,10 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
             html.H2(tr("affected", lang)),
             html.Div(id="st-sc-figures"),
             html.Div(
-                [dcc.Graph(id="st-sc-timeline-chart"), dcc.Graph(id="st-sc-affected-chart")],
+                [
+                    dcc.Graph(id="st-sc-timeline-chart", figure=waiting_figure(lang)),
+                    dcc.Graph(id="st-sc-affected-chart", figure=waiting_figure(lang)),
+                ],
                 className="st-charts",
             ),
             html.Div(id="st-sc-lists"),
@@ -210,6 +213,21 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
             dcc.Interval(id="st-sc-poll", interval=1000, disabled=True),
         ],
     )
+
+
+def waiting_figure(lang: str) -> go.Figure:
+    """What a chart shows before the first run: a line saying so, not empty axes."""
+    return go.Figure(
+        layout={
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "height": 300,
+            "annotations": [
+                {"text": tr("run_to_see", lang), "showarrow": False, "font": {"size": 15},
+                 "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
+            ],
+        }
+    )  # fmt: skip
 
 
 # -- the inputs a scenario takes --------------------------------------------------------------

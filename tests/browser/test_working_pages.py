@@ -274,6 +274,9 @@ def test_manager_runs_flood_scenario_and_exports_briefing(server, users, artifac
     page = mgr.page
     page.goto(f"{url}/scenarios?file=rainstorm_50y.toml")
     page.wait_for_selector("#st-sc-run", timeout=T)
+    # a Chicago design storm takes a return period and a rain scale, not a fire's inputs
+    assert page.is_visible("#st-sc-return") and page.is_hidden("#st-sc-f-ignition")
+    assert page.get_attribute("#st-sc-return", "placeholder") == "50"
     page.fill("#st-sc-duration", "30")
     page.fill("#st-sc-scale", "1.5")
     page.click("#st-sc-run")

@@ -218,3 +218,5 @@ def test_inputs_follow_the_chosen_scenario_and_its_names_the_pages_language(tmp_
     fire = scenarios.SCENARIOS_DIR / "fire_wind.toml"
     assert scenarios.scenario_label(fire, "zh") == "B000469起火，东北风 6 m/s"
     assert scenarios.scenario_label(fire, "en") == "Fire in B000469, NE wind 6 m/s"
+    (note,) = scenarios.waiting_figure("en").layout.annotations  # no empty axes before a run
+    assert note.text == "Run a scenario to see its impact here"
