@@ -116,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        # pymodbus logs every timed-out request as an ERROR with the raw frames that arrive
+        # late (dozens of lines of hex per slow poll); the pollers say what failed in one line
+        logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     return int(args.func(args) or 0)
 
 

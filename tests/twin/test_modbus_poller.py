@@ -159,7 +159,7 @@ def test_contiguous_registers_are_read_in_batches_of_at_most_125() -> None:
     asyncio.run(scenario())
 
 
-def test_dead_device_goes_offline_and_back_while_the_other_keeps_its_schedule() -> None:
+def test_dead_device_goes_offline_and_back_while_the_other_keeps_its_schedule(caplog) -> None:
     async def scenario() -> None:
         port_a, port_b = free_port(), free_port()
         interval = 0.2
@@ -201,6 +201,10 @@ def test_dead_device_goes_offline_and_back_while_the_other_keeps_its_schedule() 
         assert during.size >= 5
         # the live device kept its 0.2 s schedule while the other one was dead
         assert np.diff(live).max() < interval + 0.15
+        # one warning line for the streak of failed polls, whatever their number
+        failed = [r for r in caplog.records if r.getMessage().startswith("dead: poll failed (")]
+        assert len(failed) == 1 and failed[0].levelname == "WARNING"
+        assert next(p for p in poller.pollers if p.device_id == "dead").polls_failed >= 3
 
     asyncio.run(scenario())
 

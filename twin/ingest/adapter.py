@@ -152,6 +152,8 @@ class DeviceCoordinator(ABC):
         self.polls_failed += 1
         self.failures += 1
         self.last_error = reason
+        if self.failures == 1:  # once per streak; offline and back are events of their own
+            log.warning("%s: poll failed (%s); retrying with backoff", self.device_id, reason)
         await self.close()
         if self.available and self.failures >= self.offline_after:
             self.available = False
