@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from urllib.parse import urlencode
 
 import flask
 
@@ -386,7 +387,12 @@ def post_report() -> flask.Response:
             actor=_actor(),
         )
     except ValueError as exc:
-        return json_error(422, "invalid", str(exc))
+        if flask.request.mimetype == "application/json":
+            return json_error(422, "invalid", str(exc))
+        # the residents' form: back to it with the reason and the place and category kept
+        # (not the address or text, which must not travel in a URL into access logs)
+        back = {k: str(form[k]) for k in ("lang", "category", "lon", "lat") if form.get(k)}
+        return flask.redirect(f"/report?{urlencode({**back, 'error': str(exc)})}", code=303)
     if flask.request.mimetype != "application/json":
         lang = form.get("lang", "zh")
         return flask.redirect(f"/report?lang={lang}&receipt={receipt}", code=303)

@@ -113,10 +113,14 @@
   function ensurePhotoInputs() {
     var slots = document.querySelectorAll(".st-photo-slot:empty");
     for (var i = 0; i < slots.length; i++) {
-      var input = document.createElement("input");
+      var input = document.createElement("input"), name = slots[i].getAttribute("data-name");
       input.type = "file";
-      input.accept = "image/*";
-      input.setAttribute("capture", "environment");
+      input.accept = slots[i].getAttribute("data-accept") || "image/*";
+      if (name) {
+        input.name = name;  // posts with its native form (the residents' report)
+      } else {
+        input.setAttribute("capture", "environment");  // a crew's card: straight to the camera
+      }
       input.className = "st-photo";
       slots[i].appendChild(input);
     }

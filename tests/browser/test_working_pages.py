@@ -314,6 +314,50 @@ def test_manager_runs_flood_scenario_and_exports_briefing(server, users, artifac
     assert not mgr.errors, mgr.errors
 
 
+def test_resident_sends_a_report_with_a_photo_through_the_form(browser, server, artifacts_dir):
+    """No account: the native form posts category, place, text and a photo; the page then
+    shows the receipt. A place outside the district comes back with the reason, in Chinese,
+    the chosen category kept."""
+    from twin.events.models import Report
+
+    url, pa, _ = server
+    ctx = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(png, format="PNG")
+    try:
+        page.goto(f"{url}/report?lon=300&lat=23.02")
+        page.wait_for_selector("#st-report-form input[type=file][name=photo]", timeout=T)
+        page.select_option("select[name=category]", "gas")
+        page.fill("textarea[name=text]", "燃气味道很重")
+        page.click("#st-report-form button[type=submit]")
+        page.wait_for_selector("#st-report-error", timeout=T)
+        assert page.inner_text("#st-report-error") == "未能提交：地点不在本街道范围内"
+        assert page.eval_on_selector("select[name=category]", "e => e.value") == "gas"
+
+        page.fill("input[name=lon]", "113.75034")
+        page.fill("input[name=lat]", "23.02026")
+        page.fill("textarea[name=text]", "燃气味道很重")
+        page.set_input_files(
+            "input[name=photo]", {"name": "leak.png", "mimeType": "image/png",
+                                  "buffer": png.getvalue()}
+        )  # fmt: skip
+        page.click("#st-report-form button[type=submit]")
+        page.wait_for_selector("#st-report-receipt", timeout=T)
+        assert page.inner_text("#st-report-state") == "已受理"
+        page.screenshot(path=str(artifacts_dir / "report_sent_phone.png"))
+        receipt = page.inner_text("#st-report-receipt")
+    finally:
+        ctx.close()
+    with pa.store.sessions() as s:
+        (r,) = s.query(Report).filter(Report.ref == receipt).all()
+        assert (r.category, r.text) == ("gas", "燃气味道很重") and r.ticket_id is not None
+        assert r.photo_path and r.photo_path.endswith(".png")
+    assert not errors, errors
+
+
 def test_pages_raised_no_script_errors(users):
     for name, u in users.items():
         assert not u.errors, (name, u.errors)
@@ -332,6 +376,7 @@ def test_screenshots_kept(artifacts_dir):
         "trends_leader",
         "dispatch_leader_read_only",
         "scenario_flood_manager",
+        "report_sent_phone",
     ]
     for n in names:
         w, h = _png_size(Path(artifacts_dir / f"{n}.png").read_bytes())
