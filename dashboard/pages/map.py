@@ -64,8 +64,10 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def layout(**_query: Any) -> html.Div:
-    """The page; built per request from the app's twin (``current_context``)."""
+def layout(lang: str = DEFAULT_LANG, **_query: Any) -> html.Div:
+    """The page in ``lang`` (``?lang=en``; the switch changes it in place); built per request
+    from the app's twin (``current_context``)."""
+    lang = lang if lang in LANGS else DEFAULT_LANG
     return html.Div(
         id="st-root",
         className="st-page st-style-plain",
@@ -76,7 +78,7 @@ def layout(**_query: Any) -> html.Div:
                     html.Div(
                         [
                             html.H1("StreetTwin 街道数字孪生", id="st-title"),
-                            html.Div(subtitle(DEFAULT_LANG), id="st-subtitle"),
+                            html.Div(subtitle(lang), id="st-subtitle"),
                         ]
                     ),
                     html.Div(
@@ -88,7 +90,7 @@ def layout(**_query: Any) -> html.Div:
                                     {"label": "中文", "value": "zh"},
                                     {"label": "EN", "value": "en"},
                                 ],
-                                value=DEFAULT_LANG,
+                                value=lang,
                                 inline=True,
                                 className="st-switch",
                             ),

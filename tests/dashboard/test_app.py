@@ -235,3 +235,14 @@ def _find(node, component_id: str):
             if found is not None:
                 return found
     return None
+
+
+def test_map_opens_in_the_language_of_its_link(app, map_page) -> None:
+    def text(lang: str) -> str:
+        tree = map_page.layout(lang=lang).to_plotly_json()
+        return json.dumps(tree, default=lambda o: o.to_plotly_json(), ensure_ascii=False)
+
+    with app.server.test_request_context("/?lang=en"):
+        en, odd = text("en"), text("xx")
+    assert '"value": "en"' in en and "12 buildings" in en
+    assert "12 栋建筑" in odd  # an unknown language falls back to Chinese
