@@ -121,6 +121,32 @@ STATE_NAMES = {
     "dismissed": ("已作废", "dismissed"),
     "merged": ("已合并", "merged"),
 }
+#: the steps of a ticket's history (lifecycle actions, escalate, relevel)
+ACTION_NAMES = {
+    "create": ("创建", "created"),
+    "dispatch": ("派单", "dispatched"),
+    "reassign": ("改派", "reassigned"),
+    "reject": ("退单", "rejected"),
+    "accept": ("接单", "accepted"),
+    "arrive": ("到场", "arrived"),
+    "resolve": ("处置完成", "resolved"),
+    "reject_fix": ("处置不合格", "fix rejected"),
+    "verify": ("核实", "verified"),
+    "close": ("办结", "closed"),
+    "reopen": ("重新打开", "reopened"),
+    "merge": ("合并", "merged"),
+    "dismiss": ("作废", "dismissed"),
+    "escalate": ("上报", "escalated"),
+    "relevel": ("预警升级", "level raised"),
+}
+ROLE_NAMES = {
+    "operator": ("调度员", "operator"),
+    "manager": ("主管", "manager"),
+    "leader": ("领导", "leader"),
+    "crew": ("处置队伍", "crew"),
+    "admin": ("管理员", "admin"),
+    "system": ("系统", "system"),
+}
 TYPE_NAMES = {
     "water": ("水务", "water"),
     "power": ("电力", "power"),

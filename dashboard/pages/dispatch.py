@@ -30,7 +30,14 @@ from dashboard.dispatch_desk import (
     suggestion,
     ticket_text,
 )
-from dashboard.i18n_pages import LEVEL_NAMES, STATE_NAMES, TYPE_NAMES, tr
+from dashboard.i18n_pages import (
+    ACTION_NAMES,
+    LEVEL_NAMES,
+    ROLE_NAMES,
+    STATE_NAMES,
+    TYPE_NAMES,
+    tr,
+)
 from dashboard.pages._access import (
     denied,
     id_of,
@@ -189,7 +196,8 @@ def history_list(steps: list[Any], lang: str) -> html.Ol:
     for s in steps:
         when = time.strftime("%m-%d %H:%M:%S", time.localtime(s.at))
         to = tr(s.to_state, lang, STATE_NAMES)
-        text = f"{when} · {s.actor} ({s.actor_role}) · {s.action} → {to}"
+        who = f"{s.actor} ({tr(s.actor_role, lang, ROLE_NAMES)})"
+        text = f"{when} · {who} · {tr(s.action, lang, ACTION_NAMES)} → {to}"
         if s.crew_id:
             text += f" · {s.crew_id}"
         if s.note:
