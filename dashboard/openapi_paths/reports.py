@@ -79,11 +79,13 @@ PATHS: dict[str, Any] = {
                 ),
                 "400": error("the JSON body is not an object"),
                 "303": {
-                    "description": "form posts: to the report page showing the receipt",
+                    "description": "form posts: to the report page showing the receipt, or, "
+                    "refused, back to the form with the reason (``error``), the category and "
+                    "place",
                     "headers": {"Location": {"schema": _STR}},
                 },
                 **AUTH_ERRORS,
-                "422": error("bad category, place outside the district, or bad photo"),
+                "422": error("JSON posts: bad category, place outside the district, or bad photo"),
                 "429": retry_after("this caller reports too often"),
             },
         }

@@ -289,13 +289,13 @@ def test_detail_tells_what_a_ticket_is_about_and_names_a_rounds_building(pa, dis
 def test_history_tells_each_step_in_the_pages_language(pa, dispatch):
     t = _ticket(pa, "W-history-1", level="yellow")
     pa.store.raise_level(t.id, "red")
-    pa.store.transition(t.id, "dispatch", actor=pa.actor("op"), crew_id="K1")
+    pa.store.escalate(t.id, actor=pa.actor("op"), note="no crew answers")
     steps = pa.store.history(t.id)
     zh = [li.children for li in dispatch.history_list(steps, "zh").children]
     en = [li.children for li in dispatch.history_list(steps, "en").children]
     assert [x.split(" · ")[1:3] for x in zh] == [
         ["system (系统)", "创建 → 待派"], ["system (系统)", "预警升级 → 待派"],
-        ["op (调度员)", "派单 → 已派"],
+        ["op (调度员)", "上报 → 待派"],
     ]  # fmt: skip
     assert en[1].split(" · ")[2:] == ["level raised → reported", "yellow → red"]
 
