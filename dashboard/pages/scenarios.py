@@ -66,9 +66,7 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
         for b in registry.buildings.itertuples()
     ]
 
-    chosen = (
-        file if file in {p.name for p in files} else (files[0].name if files else None)
-    )  # fmt: skip
+    chosen = file if file in {p.name for p in files} else (files[0].name if files else None)
     shown = scenario_fields(chosen)
 
     def field(label: str, comp: Any, fid: str | None = None) -> html.Div:
@@ -105,7 +103,7 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
                             step=5,
                             placeholder=shown["duration"],
                         ),
-                    ),  # fmt: skip
+                    ),
                     field(
                         tr("return_period", lang),
                         dcc.Input(
@@ -116,12 +114,12 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
                             placeholder=shown["return"],
                         ),
                         "st-sc-f-return",
-                    ),  # fmt: skip
+                    ),
                     field(
                         tr("rain_scale", lang),
                         dcc.Input(id="st-sc-scale", type="number", value=1.0, min=0.1, step=0.1),
                         "st-sc-f-scale",
-                    ),  # fmt: skip
+                    ),
                     field(
                         tr("ignition", lang),
                         dcc.Dropdown(
@@ -130,7 +128,7 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
                             value=buildings[0]["value"] if buildings else None,
                         ),
                         "st-sc-f-ignition",
-                    ),  # fmt: skip
+                    ),
                     field(
                         tr("wind", lang),
                         dcc.Input(
@@ -141,7 +139,7 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
                             placeholder=shown["wind"],
                         ),
                         "st-sc-f-wind",
-                    ),  # fmt: skip
+                    ),
                     html.Button(tr("run", lang), id="st-sc-run", className="st-btn", n_clicks=0),
                 ],
             ),
