@@ -139,6 +139,11 @@ ACTION_NAMES = {
     "escalate": ("上报", "escalated"),
     "relevel": ("预警升级", "level raised"),
 }
+CREW_STATE_NAMES = {
+    "free": ("空闲", "free"),
+    "busy": ("执行中", "busy"),
+    "off_duty": ("休班", "off duty"),
+}
 ROLE_NAMES = {
     "operator": ("调度员", "operator"),
     "manager": ("主管", "manager"),

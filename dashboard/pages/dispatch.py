@@ -32,6 +32,7 @@ from dashboard.dispatch_desk import (
 )
 from dashboard.i18n_pages import (
     ACTION_NAMES,
+    CREW_STATE_NAMES,
     LEVEL_NAMES,
     ROLE_NAMES,
     STATE_NAMES,
@@ -198,10 +199,13 @@ def history_list(steps: list[Any], lang: str) -> html.Ol:
         to = tr(s.to_state, lang, STATE_NAMES)
         who = f"{s.actor} ({tr(s.actor_role, lang, ROLE_NAMES)})"
         text = f"{when} · {who} · {tr(s.action, lang, ACTION_NAMES)} → {to}"
+        note = s.note
+        if s.action == "relevel" and " → " in note:  # "yellow → red", written by the store
+            note = " → ".join(tr(x, lang, LEVEL_NAMES) for x in note.split(" → "))
         if s.crew_id:
             text += f" · {s.crew_id}"
-        if s.note:
-            text += f" · {s.note}"
+        if note:
+            text += f" · {note}"
         items.append(html.Li(text))
     return html.Ol(items, className="st-history", id="st-dsp-history")
 
@@ -244,7 +248,10 @@ def detail_panel(store: Any, ticket: Any, principal: Any, lang: str) -> list[Any
         sug = f"{best.crew_id} · {tr('travel', lang)} {best.travel_time_s / 60:.1f} min"
     else:
         sug = tr("no_suggestion", lang)
-    options = [{"label": f"{c.id} {c.name} ({c.state})", "value": c.id} for c in crews]
+    options = [
+        {"label": f"{c.id} {c.name} ({tr(c.state, lang, CREW_STATE_NAMES)})", "value": c.id}
+        for c in crews
+    ]
     assign_action = "dispatch" if ticket.state == "reported" else "reassign"
     children = [
         html.H2(

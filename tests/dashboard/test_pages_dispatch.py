@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -284,6 +285,8 @@ def test_detail_tells_what_a_ticket_is_about_and_names_a_rounds_building(pa, dis
     assert "No. 4 Dongjiang Avenue (B0002) · level-2 inspection, round 2 of 3" in en
     assert "risk factors: fire load +2, building age +2, vulnerable residents +1" in en
     assert "level 2 inspection" not in zh and "water over the kerb at the school gate" in rep
+    # the crew list names each crew's state in the page's language
+    assert re.search(r"\((空闲|执行中|休班)\)", zh) and not re.search(r"\((free|busy)\)", zh)
 
 
 def test_history_tells_each_step_in_the_pages_language(pa, dispatch):
@@ -297,7 +300,8 @@ def test_history_tells_each_step_in_the_pages_language(pa, dispatch):
         ["system (系统)", "创建 → 待派"], ["system (系统)", "预警升级 → 待派"],
         ["op (调度员)", "上报 → 待派"],
     ]  # fmt: skip
-    assert en[1].split(" · ")[2:] == ["level raised → reported", "yellow → red"]
+    assert en[1].split(" · ")[2:] == ["level raised → reported", "Yellow → Red"]
+    assert zh[1].split(" · ")[2:] == ["预警升级 → 待派", "黄色 → 红色"]
 
 
 def test_crew_card_of_a_round_names_the_building_in_the_crews_language(pa):
