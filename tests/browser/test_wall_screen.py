@@ -290,6 +290,11 @@ def test_english_switch_and_chinese_glyphs(wall) -> None:
     assert "Operations wall" in page.inner_text("#ops-title")
     assert "Red warning" in page.inner_text("#ops-kpi-warnings")
     assert page.inner_text("#ops-kpi-tickets-note") == "not wired yet"
+    # every header control stays on one line (the narrow "中文" button used to break in two)
+    heights = page.eval_on_selector_all(
+        ".ops-controls button", "els => els.map(e => e.getBoundingClientRect().height)"
+    )
+    assert heights and max(heights) < 1.6 * min(heights), heights
     page.keyboard.press("Tab")  # controls are reachable by keyboard
     page.click("#ops-lang-btn")
     assert "城市运行指挥大屏" in page.inner_text("#ops-title")
