@@ -107,6 +107,28 @@ TEXT: dict[str, dict[str, str]] = {
         "t_min": "Time (min)",
     },
 }
+#: words that differ for a fire (the flood's "受淹建筑" is wrong there); see :func:`texts`
+FIRE_TEXT = {
+    "zh": {"buildings_reached": "过火建筑 (栋)", "arrival_min": "火势到达 (分钟)",
+           "map": "火势蔓延"},
+    "en": {"buildings_reached": "Buildings reached by fire", "arrival_min": "Fire arrives (min)",
+           "map": "Fire spread"},
+}  # fmt: skip
+
+
+def texts(lang: str, ds: Any = None) -> dict[str, str]:
+    """The words in ``lang`` for a result: a fire's (``arrival_time`` in ``ds``) or a flood's."""
+    lang = "en" if lang == "en" else "zh"
+    if ds is not None and "arrival_time" in ds:
+        return {**TEXT[lang], **FIRE_TEXT[lang]}
+    return TEXT[lang]
+
+
+def building_value_column(buildings: pd.DataFrame) -> str:
+    """The affected buildings' figure: minutes to the fire's arrival, or the water's depth."""
+    return "arrival_min" if "arrival_min" in buildings else "max_depth_m"
+
+
 #: summary keys shown as headline figures, in order
 FIGURE_KEYS = (
     "buildings_reached", "people_affected", "elderly_alone_affected", "disabled_affected",
@@ -128,7 +150,16 @@ def crews_needed(summary: dict[str, Any]) -> int:
 
 def timeline_frame(ds: Any, threshold_m: float = IMPASSABLE_DEPTH_M) -> pd.DataFrame:
     """Per output time: minutes, the deepest cell [m] and the area at or above ``threshold_m``
-    [m²]; for datasets without a depth field, every 1-D numeric variable over time."""
+    [m²]; for a fire (``arrival_time`` per building, no time axis), the buildings the fire has
+    reached by each minute; otherwise every 1-D numeric variable over time."""
+    if "arrival_time" in ds and "time" not in ds.dims:
+        arrival = np.sort(ds["arrival_time"].to_numpy().astype(float))
+        arrival = arrival[np.isfinite(arrival)]
+        end_s = float(ds["horizon"].max()) if "horizon" in ds else 0.0
+        end_s = max(end_s, float(arrival[-1]) if arrival.size else 0.0)
+        t_s = np.arange(0.0, end_s + 60.0, 60.0)
+        reached = np.searchsorted(arrival, t_s, side="right")
+        return pd.DataFrame({"t_min": t_s / 60.0, "buildings_reached": reached})
     t_min = np.asarray(ds["time"].to_numpy(), dtype=float) / 60.0
     if "depth" in ds:
         depth = ds["depth"].to_numpy()
@@ -151,15 +182,18 @@ def timeline_frame(ds: Any, threshold_m: float = IMPASSABLE_DEPTH_M) -> pd.DataF
 
 
 def affected_buildings(ds: Any, registry: Any) -> pd.DataFrame:
-    """Buildings the water reaches (max depth ≥ :data:`REACH_DEPTH_M`), deepest first, with
-    their use and occupant count (a count, no names of people)."""
+    """Buildings the water reaches (max depth ≥ :data:`REACH_DEPTH_M`), deepest first, or the
+    fire reaches (``arrival_min``), soonest first, with their use and occupant count (a count,
+    no names of people)."""
     cols = ["building_id", "name_zh", "name_en", "use", "max_depth_m", "occupants"]
     if "building_max_depth" not in ds:
-        if "reached" in ds and "building_id" in ds.coords:
-            ids = ds["building_id"].to_numpy()[ds["reached"].to_numpy() > 0]
+        if "reached" in ds and "building_id" in ds.coords:  # a fire: soonest reached first
+            hit = ds["reached"].to_numpy() > 0
+            ids = ds["building_id"].to_numpy()[hit]
             b = registry.buildings.set_index("building_id").loc[list(ids)].reset_index()
-            b["max_depth_m"] = np.nan
-            return b[cols].reset_index(drop=True)
+            cols = [*cols[:4], "arrival_min", "occupants"]
+            b["arrival_min"] = (ds["arrival_time"].to_numpy()[hit] / 60.0).round(1)
+            return b[cols].sort_values("arrival_min", kind="stable").reset_index(drop=True)
         return pd.DataFrame(columns=cols)
     depth = pd.Series(ds["building_max_depth"].to_numpy(), index=ds["building_id"].to_numpy())
     hit = depth[depth >= REACH_DEPTH_M]
@@ -256,7 +290,9 @@ def depth_map_png(ds: Any, registry: Any, lang: str = "zh") -> bytes | None:
     return _png(fig)
 
 
-def timeline_png(timeline: pd.DataFrame, lang: str = "zh") -> bytes | None:
+def timeline_png(
+    timeline: pd.DataFrame, lang: str = "zh", names: dict[str, str] | None = None
+) -> bytes | None:
     """The timeline curves (one panel per column), as PNG."""
     if timeline is None or timeline.empty or len(timeline.columns) < 2:
         return None
@@ -269,8 +305,8 @@ def timeline_png(timeline: pd.DataFrame, lang: str = "zh") -> bytes | None:
     fig, axes = plt.subplots(1, len(cols), figsize=(3.4 * len(cols), 2.8), squeeze=False)
     for ax, c in zip(axes[0], cols, strict=False):
         ax.plot(timeline["t_min"], timeline[c], color="#1f6fd1")
-        ax.set_title(TEXT[lang].get(c, c), fontsize=9)
-        ax.set_xlabel(TEXT[lang]["t_min"], fontsize=8)
+        ax.set_title((names or TEXT[lang]).get(c, c), fontsize=9)
+        ax.set_xlabel((names or TEXT[lang])["t_min"], fontsize=8)
     fig.tight_layout()
     return _png(fig)
 
@@ -335,7 +371,7 @@ def briefing_html(
         The district (building names and uses, roads, facilities).
     """
     lang = "en" if lang == "en" else "zh"
-    t = TEXT[lang]
+    t = texts(lang, ds)
     _font_setup()
     buildings = affected_buildings(ds, registry)
     roads = affected_roads(ds, registry)
@@ -363,7 +399,7 @@ def briefing_html(
         f'<p class="note">{html.escape(t["note"])}</p>',
         f'<h2>{t["figures"]}</h2><table id="figures">{fig_rows}</table>',
         f"<h2>{t['map']}</h2>{_img(depth_map_png(ds, registry, lang), t['map'])}",
-        f"<h2>{t['timeline']}</h2>{_img(timeline_png(timeline, lang), t['timeline'])}",
+        f"<h2>{t['timeline']}</h2>{_img(timeline_png(timeline, lang, t), t['timeline'])}",
         f"<h2>{t['buildings']}</h2>",
         _table(
             buildings,
@@ -371,7 +407,9 @@ def briefing_html(
                 "building_id": "ID",
                 name_col: t["building"],
                 "use": t["use"],
-                "max_depth_m": t["depth"],
+                building_value_column(buildings): t.get("arrival_min", t["depth"])
+                if "arrival_min" in buildings
+                else t["depth"],
                 "occupants": t["people"],
             },  # fmt: skip
             lang,

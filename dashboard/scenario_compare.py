@@ -75,11 +75,12 @@ def compare_table(figures: dict, base: dict, names: dict, lang: str) -> html.Tab
 
 
 def timeline_figure(job: ScenarioJob, names: dict, lang: str) -> go.Figure:
-    """Depth and flooded area over time for the scenario (solid) and the baseline (dashed)."""
+    """Depth and flooded area over time (a fire: buildings reached by each minute) for the
+    scenario (solid) and the baseline (dashed)."""
     fig = go.Figure(layout={"title": names["timeline"], "height": 300})
     runs = [(job.ds, "", "solid"), (job.base_ds, f" · {tr('baseline', lang)}", "dash")]
     for ds, suffix, dash_style in runs:
-        if ds is None or "time" not in ds.dims:
+        if ds is None or ("time" not in ds.dims and "arrival_time" not in ds):
             continue
         tl = briefing.timeline_frame(ds)
         for k, c in enumerate([c for c in tl.columns if c != "t_min"][:2]):

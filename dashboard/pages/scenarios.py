@@ -125,7 +125,7 @@ def layout(lang: str = "zh", file: str | None = None, **_: Any) -> html.Div:
                         dcc.Dropdown(
                             id="st-sc-ignition",
                             options=buildings,
-                            value=buildings[0]["value"] if buildings else None,
+                            value=shown["ignition"],
                         ),
                         "st-sc-f-ignition",
                     ),
@@ -263,7 +263,7 @@ def scenario_fields(file_name: str | None) -> dict[str, Any]:
     empty input keeps them) and which input boxes apply (``hidden``: box id → bool).
 
     A return period applies to a Chicago design storm only; rain scale to floods; the
-    ignition building and wind to fires.
+    ignition building (the file's first, chosen in the list) and wind to fires.
     """
     sc = _load(file_name)
     hazard = sc.hazard if sc is not None else ""
@@ -271,10 +271,12 @@ def scenario_fields(file_name: str | None) -> dict[str, Any]:
     chicago = rain is not None and rain.kind == "chicago"
     hidden = {fid: hazard not in hz for fid, hz in FIELD_HAZARDS.items()}
     hidden["st-sc-f-return"] = not chicago
+    fire = sc.fire if sc is not None else None
     return {
         "duration": "" if sc is None else f"{sc.duration_s / 60:g}",
         "return": f"{rain.return_period_y:g}" if chicago else "",
-        "wind": f"{sc.fire.wind_speed_m_s:g}" if sc is not None and sc.fire else "",
+        "wind": f"{fire.wind_speed_m_s:g}" if fire else "",
+        "ignition": fire.ignition[0] if fire and fire.ignition else None,
         "hidden": hidden,
     }
 
@@ -284,13 +286,16 @@ def scenario_fields(file_name: str | None) -> dict[str, Any]:
     Output("st-sc-duration", "placeholder"),
     Output("st-sc-return", "placeholder"),
     Output("st-sc-wind", "placeholder"),
+    Output("st-sc-ignition", "value"),
     *(Output(fid, "hidden") for fid in FIELD_HAZARDS),
     Input("st-sc-file", "value"),
 )
 def on_file(file_name):
-    """Another scenario chosen: its values as placeholders, and only the inputs it takes."""
+    """Another scenario chosen: its values as placeholders, its ignition building chosen, and
+    only the inputs it takes."""
     shown = scenario_fields(file_name)
-    return shown["duration"], shown["return"], shown["wind"], *shown["hidden"].values()
+    ignition = shown["ignition"] if shown["ignition"] is not None else dash.no_update
+    return shown["duration"], shown["return"], shown["wind"], ignition, *shown["hidden"].values()
 
 
 def run_request(file_name, duration_min, return_period_y, rain_scale, ignition, wind, principal):
@@ -385,7 +390,7 @@ def result_view(job: ScenarioJob, lang: str) -> tuple:
     roads = briefing.affected_roads(ds, registry)
     facilities = briefing.affected_facilities(ds, registry, buildings)
     figures = briefing.headline(job.summary, facilities)
-    names = briefing.TEXT[lang]
+    names = briefing.texts(lang, ds)
     fig_table = compare_table(figures, baseline_figures(job, registry), names, lang)
     tl_fig = timeline_figure(job, names, lang)
     people = {k: figures[k] for k in PEOPLE_KEYS if k in figures}
@@ -394,24 +399,29 @@ def result_view(job: ScenarioJob, lang: str) -> tuple:
         layout={"title": names["people_affected"], "height": 300},
     )
     name_col = "name_zh" if lang == "zh" else "name_en"
+    value = briefing.building_value_column(buildings)
+    heads = {"building_id": "ID", "road_id": "ID", "id": "ID", name_col: names["building"],
+             "use": names["use"], "max_depth_m": names["depth"], "occupants": names["people"],
+             "impassable": names["impassable"], "kind": names["use"],
+             "arrival_min": names.get("arrival_min", "arrival_min")}  # fmt: skip
     lists = html.Div(
         [
             html.H3(names["buildings"]),
-            _list(buildings, ["building_id", name_col, "use", "max_depth_m", "occupants"]),
+            _list(buildings, ["building_id", name_col, "use", value, "occupants"], heads),
             html.H3(names["roads"]),
-            _list(roads, ["road_id", name_col, "max_depth_m", "impassable"]),
+            _list(roads, ["road_id", name_col, "max_depth_m", "impassable"], heads),
             html.H3(names["facilities"]),
-            _list(facilities, ["id", name_col, "kind"]),
+            _list(facilities, ["id", name_col, "kind"], heads),
         ]
     )
     return last, marks, last, fig_table, tl_fig, aff_fig, lists
 
 
-def _list(df, cols):
+def _list(df, cols, heads):
     if df is None or df.empty:
         return html.P("—")
     return html.Table(
-        [html.Thead(html.Tr([html.Th(c) for c in cols]))]
+        [html.Thead(html.Tr([html.Th(heads.get(c, c)) for c in cols]))]
         + [html.Tr([html.Td(str(v)) for v in row]) for row in df[cols].itertuples(index=False)],
         className="st-table",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import dash
 import numpy as np
 import pytest
 import xarray as xr
@@ -204,19 +205,52 @@ def test_inputs_follow_the_chosen_scenario_and_its_names_the_pages_language(tmp_
     build_pages_app(tmp_path)
     scenarios = page_module("scenarios")
     # a Chicago design storm: its duration and return period as placeholders, rain inputs only
-    dur, ret, wind, *hidden = scenarios.on_file("rainstorm_50y.toml")
-    assert (dur, ret, wind) == ("150", "50", "")
+    dur, ret, wind, ignition, *hidden = scenarios.on_file("rainstorm_50y.toml")
+    assert (dur, ret, wind) == ("150", "50", "") and ignition is dash.no_update
     assert dict(zip(scenarios.FIELD_HAZARDS, hidden, strict=True)) == {
         "st-sc-f-return": False, "st-sc-f-scale": False,
         "st-sc-f-ignition": True, "st-sc-f-wind": True,
     }  # fmt: skip
     # a fire: the ignition building and the file's wind; a uniform storm takes no return period
-    assert scenarios.on_file("fire_wind.toml")[:3] == ("60", "", "6")
-    assert scenarios.on_file("fire_wind.toml")[3:] == (True, True, False, False)
-    assert scenarios.on_file("storm_100mm_1h.toml")[3] is True
+    # a fire: the file's ignition building chosen (it used to be the district's first building)
+    assert scenarios.on_file("fire_wind.toml")[:4] == ("60", "", "6", "B000469")
+    assert scenarios.on_file("fire_wind.toml")[4:] == (True, True, False, False)
+    assert scenarios.on_file("storm_100mm_1h.toml")[4] is True
     assert scenarios.on_file("../../etc/passwd")[:3] == ("", "", "")
     fire = scenarios.SCENARIOS_DIR / "fire_wind.toml"
     assert scenarios.scenario_label(fire, "zh") == "B000469起火，东北风 6 m/s"
     assert scenarios.scenario_label(fire, "en") == "Fire in B000469, NE wind 6 m/s"
     (note,) = scenarios.waiting_figure("en").layout.annotations  # no empty axes before a run
     assert note.text == "Run a scenario to see its impact here"
+
+
+def _fire_ds(registry):
+    """Four buildings: the fire reaches them at 60, 600 and 1800 s, one never."""
+    ids = registry.buildings["building_id"].to_numpy()[:4]
+    arrival = np.array([600.0, 60.0, np.inf, 1800.0])
+    return xr.Dataset(
+        {
+            "arrival_time": ("building", arrival),
+            "reached": ("building", np.isfinite(arrival).astype(np.int8)),
+            "n_burning": ("horizon", np.array([2, 3, 1])),
+        },
+        coords={"building_id": ("building", ids), "horizon": [600.0, 1800.0, 3600.0]},
+    )
+
+
+def test_a_fire_result_is_told_as_a_fire(registry):
+    ds = _fire_ds(registry)
+    ids = list(ds["building_id"].to_numpy())
+    tl = briefing.timeline_frame(ds)  # buildings reached by each minute, to the last horizon
+    assert len(tl) == 61 and list(tl.columns) == ["t_min", "buildings_reached"]
+    at = dict(zip(tl["t_min"], tl["buildings_reached"], strict=True))
+    assert (at[0.0], at[1.0], at[9.0], at[10.0], at[30.0], at[60.0]) == (0, 1, 1, 2, 3, 3)
+    b = briefing.affected_buildings(ds, registry)  # soonest reached first, in minutes
+    assert list(b["building_id"]) == [ids[1], ids[0], ids[3]]
+    assert list(b["arrival_min"]) == [1.0, 10.0, 30.0]
+    assert briefing.building_value_column(b) == "arrival_min"
+    assert briefing.texts("zh", ds)["buildings_reached"] == "过火建筑 (栋)"
+    assert briefing.texts("zh")["buildings_reached"] == "受淹建筑 (栋)"
+    page = briefing.briefing_html(ds, {"name": "fire", "hazard": "fire", "buildings_reached": 3},
+                                  registry, lang="zh")  # fmt: skip
+    assert "过火建筑 (栋)" in page and "火势到达 (分钟)" in page and "受淹建筑" not in page
