@@ -124,6 +124,14 @@ def texts(lang: str, ds: Any = None) -> dict[str, str]:
     return TEXT[lang]
 
 
+def with_use_names(buildings: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The buildings with their ``use`` in words of ``lang`` (住宅, not ``residential``)."""
+    from layers.buildings import USE_NAMES
+
+    k = 1 if lang == "en" else 0
+    return buildings.assign(use=[USE_NAMES.get(u, (u, u))[k] for u in buildings["use"]])
+
+
 def building_value_column(buildings: pd.DataFrame) -> str:
     """The affected buildings' figure: minutes to the fire's arrival, or the water's depth."""
     return "arrival_min" if "arrival_min" in buildings else "max_depth_m"
@@ -402,7 +410,7 @@ def briefing_html(
         f"<h2>{t['timeline']}</h2>{_img(timeline_png(timeline, lang, t), t['timeline'])}",
         f"<h2>{t['buildings']}</h2>",
         _table(
-            buildings,
+            with_use_names(buildings, lang),
             {
                 "building_id": "ID",
                 name_col: t["building"],

@@ -407,7 +407,11 @@ def result_view(job: ScenarioJob, lang: str) -> tuple:
     lists = html.Div(
         [
             html.H3(names["buildings"]),
-            _list(buildings, ["building_id", name_col, "use", value, "occupants"], heads),
+            _list(
+                briefing.with_use_names(buildings, lang),
+                ["building_id", name_col, "use", value, "occupants"],
+                heads,
+            ),
             html.H3(names["roads"]),
             _list(roads, ["road_id", name_col, "max_depth_m", "impassable"], heads),
             html.H3(names["facilities"]),
