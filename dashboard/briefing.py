@@ -109,10 +109,8 @@ TEXT: dict[str, dict[str, str]] = {
 }
 #: words that differ for a fire (the flood's "受淹建筑" is wrong there); see :func:`texts`
 FIRE_TEXT = {
-    "zh": {"buildings_reached": "过火建筑 (栋)", "arrival_min": "火势到达 (分钟)",
-           "map": "火势蔓延"},
-    "en": {"buildings_reached": "Buildings reached by fire", "arrival_min": "Fire arrives (min)",
-           "map": "Fire spread"},
+    "zh": {"buildings_reached": "过火建筑 (栋)", "arrival_min": "火势到达 (分钟)"},
+    "en": {"buildings_reached": "Buildings reached by fire", "arrival_min": "Fire arrives (min)"},
 }  # fmt: skip
 
 
@@ -386,6 +384,7 @@ def briefing_html(
     facilities = affected_facilities(ds, registry, buildings)
     figures = headline(summary, facilities)
     timeline = timeline_frame(ds)
+    depth_map = depth_map_png(ds, registry, lang)  # None for a fire: no heading over nothing
     name_col = "name_zh" if lang == "zh" else "name_en"
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(now if now is not None else time.time()))
     fig_rows = "".join(
@@ -406,7 +405,7 @@ def briefing_html(
         f"{t['generated']}: {when}</p>",
         f'<p class="note">{html.escape(t["note"])}</p>',
         f'<h2>{t["figures"]}</h2><table id="figures">{fig_rows}</table>',
-        f"<h2>{t['map']}</h2>{_img(depth_map_png(ds, registry, lang), t['map'])}",
+        f"<h2>{t['map']}</h2>{_img(depth_map, t['map'])}" if depth_map else "",
         f"<h2>{t['timeline']}</h2>{_img(timeline_png(timeline, lang, t), t['timeline'])}",
         f"<h2>{t['buildings']}</h2>",
         _table(

@@ -254,5 +254,6 @@ def test_a_fire_result_is_told_as_a_fire(registry):
     page = briefing.briefing_html(ds, {"name": "fire", "hazard": "fire", "buildings_reached": 3},
                                   registry, lang="zh")  # fmt: skip
     assert "过火建筑 (栋)" in page and "火势到达 (分钟)" in page and "受淹建筑" not in page
+    assert briefing.TEXT["zh"]["map"] not in page  # no depth map heading over nothing
     uses = set(briefing.with_use_names(b, "zh")["use"])
     assert uses and not uses & {"residential", "commercial", "office", "mixed"}, uses
