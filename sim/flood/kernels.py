@@ -77,7 +77,9 @@ one-hour storm on two threads (cycle counter around each part of the compiled lo
 serial parts (step length, edge tables, volume book) take 0.8 % of a step; each of the two
 blocks sweeps for 87-97 % of the parallel region (which block waits changes from one 5-min
 stretch to the next: the machine's noise, not a fixed imbalance), and a block sweeps at about
-8.1 ns per cell against 7.3 ns on one thread alone.
+8.1 ns per cell against 7.3 ns on one thread alone. The figures above are from Zen 1 hosts,
+where the one-hour storm benchmark took 33.8-38.2 s; the same code on a Zen 3 host (full
+256-bit units) took 24.3 and 24.7 s (``streettwin bench flood --json --repeat 3``, medians).
 """
 
 from __future__ import annotations
