@@ -311,7 +311,9 @@ class DispatchService:
             description=headline,
         )
         # the warning was raised (yellow → red): its open ticket follows, with red's deadlines
-        if self.store.raise_level(view.id, level, description=headline) is not None:
+        # (checked here first: a repeated warning of the same level needs no locked read)
+        higher = LEVELS.index(level) > LEVELS.index(view.level)
+        if higher and self.store.raise_level(view.id, level, description=headline) is not None:
             view = self.store.get(view.id)
             self.publish(view, "relevel")
         return view

@@ -238,11 +238,19 @@ FIELD_HAZARDS = {
 }
 
 
+def _scenario_path(file_name: str | None) -> Path | None:
+    """The file of a scenario offered on the page (names only, never a path), or None."""
+    path = SCENARIOS_DIR / str(file_name or "")
+    if not file_name or path.parent != SCENARIOS_DIR or not path.exists():
+        return None
+    return path
+
+
 def _load(file_name: str | None) -> Any:
     from sim.scenario.spec import ScenarioError, load_scenario
 
-    path = SCENARIOS_DIR / str(file_name or "")
-    if not file_name or path.parent != SCENARIOS_DIR or not path.exists():
+    path = _scenario_path(file_name)
+    if path is None:
         return None
     try:
         return load_scenario(path)
@@ -305,8 +313,8 @@ def run_request(file_name, duration_min, return_period_y, rain_scale, ignition, 
 
     if not may(principal, "scenario.run"):
         return None, "forbidden"
-    path = SCENARIOS_DIR / str(file_name or "")
-    if path.parent != SCENARIOS_DIR or not path.exists():  # names only, never a path
+    path = _scenario_path(file_name)
+    if path is None:
         return None, "unknown scenario"
     try:
         scenario = customise(load_scenario(path), duration_min=duration_min,
